@@ -1,0 +1,144 @@
+"""Plan: the spec resolved into decisions. decide() makes it; the templates render it.
+
+JSON names a contract: decision.approach, decision.reasons[], decision.prerequisites[] {name, met, hint},
+plan.method, plan.model, plan.candidates[] {name, method, estimated_memory_gb, fits}.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Approach = Literal["prompting", "rag", "fine_tuning", "fine_tuning_and_rag"]
+TrainMethod = Literal["full", "lora", "qlora", "dpo"]
+
+
+class Reason(BaseModel):
+    text: str
+    spec_path: str | None = None  # dotted path of the spec value that caused it
+    location: str | None = None  # file:line:col of that value
+
+
+class Prerequisite(BaseModel):
+    name: str  # objective, use_cases, metrics, eval_set, clean_data, baseline
+    met: bool
+    hint: str | None = None  # how to meet it
+    blocking: bool = True  # blocks `ftspec build` unless --force
+
+
+class Decision(BaseModel):
+    approach: Approach
+    reasons: list[Reason] = Field(default_factory=list)
+    prerequisites: list[Prerequisite] = Field(default_factory=list)
+    forced: bool = False  # `build --force` overrode an unmet blocking prerequisite
+
+    @property
+    def blocked(self) -> list[Prerequisite]:
+        return [p for p in self.prerequisites if p.blocking and not p.met]
+
+
+class Candidate(BaseModel):
+    name: str
+    method: TrainMethod
+    estimated_memory_gb: float
+    fits: bool
+    breakdown: dict[str, float] = Field(default_factory=dict)  # weights, gradients, optimizer, activations (GB)
+    sharding: Literal["none", "fsdp", "deepspeed"] = "none"
+
+
+class ChosenModel(BaseModel):
+    name: str
+    path: str | None = None  # relative to the spec's folder
+    hub: str | None = None
+    params: float | None = None
+    trust_remote_code: bool = False
+    has_chat_template: bool = False
+
+
+class Setting(BaseModel):
+    value: float | int | str | bool | list | None
+    reason: str
+
+
+class Lora(BaseModel):
+    r: int = 16
+    alpha: float = 32
+    dropout: float = 0.05
+    target_modules: list[str] | str = "all-linear"
+
+
+class Hyperparameters(BaseModel):
+    learning_rate: float
+    epochs: float
+    batch_size: int
+    gradient_accumulation: int
+    weight_decay: float
+    scheduler: str
+    warmup_ratio: float
+    max_seq_length: int
+    seed: int
+    gradient_checkpointing: bool
+    optimizer: str
+    precision: Literal["bf16", "fp16", "fp32", "auto"]  # auto: bf16 on a GPU that has it, else fp32
+    eval_steps: int | None = None
+    early_stopping_patience: int | None = None
+    early_stopping_min_delta: float = 0.0
+    lora: Lora | None = None  # set for lora, qlora, and dpo with an adapter
+    dpo_beta: float | None = None
+    reasons: dict[str, str] = Field(default_factory=dict)  # field name -> why this value
+
+
+class PromptFormat(BaseModel):
+    """Defined once; train.py and eval.py both use it, so the eval prompt is the train text minus the target."""
+
+    kind: Literal["chat_template", "template"]
+    template: str | None = None  # for kind == template: placeholders {instruction} {input} {prompt}
+    system_prompt: str | None = None
+
+
+class DataPlan(BaseModel):
+    format: Literal["instruction", "prompt_completion", "chat", "preference"]
+    train: list[str]  # relative to the spec's folder
+    eval: str | None = None
+    holdout: float | None = None
+    adversarial: str | None = None
+    regression: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class Distributed(BaseModel):
+    mode: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
+    num_processes: int = 1
+    num_machines: int = 1
+
+
+class EvalPlan(BaseModel):
+    baselines: list[dict] = Field(default_factory=list)  # [{name, k}]
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+    batch_size: int = 16
+    perplexity: bool = False  # a gated metric needs the reference's log-likelihood
+    max_examples: int | None = None
+
+
+class Plan(BaseModel):
+    project: str
+    decision: Decision
+    method: TrainMethod | None  # None when the approach needs no fine-tuning
+    adapter: Literal["lora", "qlora"] | None = None  # the PEFT adapter under dpo
+    model: ChosenModel | None
+    candidates: list[Candidate] = Field(default_factory=list)
+    hyperparameters: Hyperparameters | None = None
+    prompt_format: PromptFormat
+    data: DataPlan
+    distributed: Distributed = Field(default_factory=Distributed)
+    evaluation: EvalPlan = Field(default_factory=EvalPlan)
+    tracking: str = "none"
+    cost: dict | None = None  # token-cost comparison, when the spec declares traffic
+
+    def to_json(self) -> dict:
+        """The `decision` and `plan` sections of `ftspec check --json`."""
+        body = self.model_dump(mode="json")
+        decision = body.pop("decision")
+        return {"decision": decision, "plan": body}

@@ -1,0 +1,171 @@
+"""Load a project spec: YAML -> plain data with positions -> ProjectSpec -> cross-field checks -> LoadedSpec.
+
+Every problem is collected and reported at once, each located at file:line:col with its dotted path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from ftspec.errors import Problem, SpecError
+from ftspec.spec.hints import did_you_mean, one_of
+from ftspec.spec.models import ProjectSpec
+from ftspec.spec.semantic import semantic_problems
+from ftspec.spec.source import SourceMap, dotted, parse_yaml, read_text
+
+
+@dataclass
+class LoadedSpec:
+    """A validated spec with where it came from: paths resolve relative to the spec's folder."""
+
+    spec: ProjectSpec
+    path: Path
+    source: SourceMap
+    sha256: str
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        return (self.root / relative).resolve()
+
+    def locate(self, *path: str | int):
+        return self.source.locate(tuple(path))
+
+
+def load_spec(path: str | Path) -> LoadedSpec:
+    path = Path(path)
+    text = read_text(path)
+    return load_spec_text(text, path)
+
+
+def load_spec_text(text: str, path: Path) -> LoadedSpec:
+    file = str(path)
+    data, source = parse_yaml(text, file)
+    if data is None:
+        raise SpecError([Problem(source.locate(()), "", "the spec is empty",
+                                 "start from `ftspec init`, or add at least ftspec, name, data and models")])
+    if not isinstance(data, dict):
+        raise SpecError([Problem(source.locate(()), "", f"the top level is a {_yaml_type(data)}, not a mapping",
+                                 "a spec is a mapping of keys such as `ftspec: 1`, `name:` and `data:`")])
+    try:
+        spec = ProjectSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(sorted(_problems(exc, source), key=_order)) from None
+    loaded = LoadedSpec(spec, path, source, hashlib.sha256(text.encode()).hexdigest())
+    problems = semantic_problems(loaded)
+    if problems:
+        raise SpecError(sorted(problems, key=_order))
+    return loaded
+
+
+def _order(problem: Problem) -> tuple:
+    return (problem.location.line or 0, problem.location.col or 0, problem.path)
+
+
+def _yaml_type(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "value")
+
+
+def _problems(exc: ValidationError, source: SourceMap) -> list[Problem]:
+    seen: set[tuple] = set()
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = _clean_loc(error["loc"])
+        problem = _problem(error, loc, source)
+        key = (problem.path, problem.message)
+        if key not in seen:  # unions report one miss per branch; keep the first
+            seen.add(key)
+            problems.append(problem)
+    return problems
+
+
+_UNION_LABELS = ("float", "int", "str", "bool", "list[str]", "dict", "list", "[key]")
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop pydantic's labels for union branches ('float', "literal['auto']", 'function-before[...]') and keys."""
+    return tuple(part for part in loc
+                 if not (isinstance(part, str) and (re.match(r"^[a-z_-]+\[", part) or part in _UNION_LABELS)))
+
+
+def _problem(error: dict, loc: tuple, source: SourceMap) -> Problem:
+    kind, path = error["type"], dotted(loc)
+    on_key = "[key]" in error["loc"]  # a bad mapping key, such as an unknown metric under tried.scores
+    if kind == "extra_forbidden":
+        allowed = _field_names(loc[:-1])
+        hint = did_you_mean(str(loc[-1]), allowed) or (one_of(allowed) if allowed else None)
+        return Problem(source.locate(loc, key=True), path, f"unknown key `{loc[-1]}`", hint)
+    if kind == "missing":
+        where = source.locate(loc[:-1], key=True) if len(loc) > 1 else source.locate(())
+        return Problem(where, path, f"`{loc[-1]}` is required", _missing_hint(loc))
+    if kind in ("literal_error", "enum"):
+        allowed = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
+        value = error.get("input")
+        hint = did_you_mean(str(value), allowed) or one_of(allowed)
+        return Problem(source.locate(loc), path, f"{value!r} is not allowed here", hint)
+    if kind == "value_error":
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        text, _, hint = message.partition("; ")
+        return Problem(source.locate(loc, key=on_key), path, text, hint or None)
+    message = error["msg"]
+    if "input" in error and not isinstance(error["input"], (dict, list)):
+        message = f"{message}, got {error['input']!r}"
+    return Problem(source.locate(loc), path, message[0].lower() + message[1:], None)
+
+
+def _missing_hint(loc: tuple) -> str | None:
+    hints = {"ftspec": "add `ftspec: 1` at the top", "threshold": "add a threshold such as `threshold: \">= 0.9\"`",
+             "data": "add a `data:` section with at least `format` and `train`",
+             "models": "add `models:` with at least one candidate, `{name: ..., path: ...}` or `{hub: ...}`",
+             "format": "add `format:` — instruction, prompt_completion, chat or preference"}
+    return hints.get(str(loc[-1]))
+
+
+def _field_names(loc: tuple) -> list[str]:
+    """The keys allowed at a place in the spec, found by walking the model classes along the path."""
+    model: object = ProjectSpec
+    for part in loc:
+        model = _descend(model, part)
+        if model is None:
+            return []
+    model = _unwrap_model(model)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or name for name, f in model.model_fields.items()]
+    return []
+
+
+def _descend(model: object, part: str | int) -> object | None:
+    model = _unwrap_model(model)
+    if isinstance(part, int):
+        args = [a for a in typing.get_args(model) if a is not type(None)]
+        return args[0] if args else None
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        for name, field in model.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+    return None
+
+
+def _unwrap_model(tp: object) -> object:
+    """Annotated[X], Optional[X], X | bool -> the BaseModel or list inside, where there is one."""
+    for _ in range(5):
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            candidates = [a for a in typing.get_args(tp)
+                          if (isinstance(a, type) and issubclass(a, BaseModel)) or typing.get_origin(a) is list]
+            if not candidates:
+                return tp
+            tp = candidates[0]
+        else:
+            return tp
+    return tp

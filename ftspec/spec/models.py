@@ -1,0 +1,177 @@
+"""The spec language v1, as written by the user. Key names are a public contract: extend them, keep them.
+
+`None` means "not set": the compiler resolves it (with a reason) into the Plan.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from ftspec.spec.hints import did_you_mean, one_of
+from ftspec.spec.threshold import Threshold, parse_threshold
+from ftspec.spec.vocab import METRICS
+
+Need = Literal["new_knowledge", "realtime_updates", "strict_format", "niche_vocabulary", "tone_style",
+               "domain_expertise", "reduce_prompt_cost", "citations"]
+TriedApproach = Literal["prompting", "few_shot_prompting", "rag", "fine_tuning"]
+DataFormat = Literal["instruction", "prompt_completion", "chat", "preference"]
+Method = Literal["auto", "full", "lora", "qlora", "dpo"]
+Tracker = Literal["none", "tensorboard", "mlflow", "wandb"]
+BaselineName = Literal["base_zero_shot", "base_few_shot"]
+Severity = Literal["error", "warning", "off"]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+_PARAM_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+def parse_params(raw: object) -> object:
+    """'7B', '0.5b', '125M' or 7e9 -> a float count of parameters."""
+    if isinstance(raw, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMbBtT]?)\s*", raw)
+        if not match:
+            raise ValueError(f"cannot read {raw!r} as a parameter count; write '7B', '125M' or 7e9")
+        number, suffix = match.groups()
+        return float(number) * _PARAM_SUFFIX.get(suffix.lower(), 1)
+    return raw
+
+def registered_metric(name: str) -> str:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric `{name}`; " + (did_you_mean(name, tuple(METRICS)) or one_of(tuple(METRICS))))
+    return name
+
+
+ThresholdField = Annotated[Threshold, BeforeValidator(parse_threshold), PlainSerializer(str, return_type=str)]
+ParamCount = Annotated[Positive, BeforeValidator(parse_params)]
+PathList = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v), Field(min_length=1)]
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+class Tried(Strict):
+    approach: TriedApproach
+    scores: dict[Annotated[str, AfterValidator(registered_metric)], float] = Field(default_factory=dict)
+    notes: str | None = None
+
+class Constraints(Strict):
+    gpu_memory_gb: Positive | None = Field(None, description="memory of one GPU, in GB")
+    gpus: int = Field(1, ge=1, description="GPUs per node")
+    nodes: int = Field(1, ge=1)
+    max_latency_ms: Positive | None = None
+    budget_usd: Positive | None = None
+    gpu_hour_usd: Positive | None = Field(None, description="price of one GPU hour, for the training cost")
+
+class Traffic(Strict):
+    requests_per_day: Positive
+    prompt_tokens: Positive = Field(description="prompt tokens per request today (with its few-shot examples)")
+    completion_tokens: Positive
+    finetuned_prompt_tokens: Positive | None = Field(None, description="prompt tokens per request once fine-tuned")
+    usd_per_million_prompt_tokens: Positive = 0.5
+    usd_per_million_completion_tokens: Positive = 1.5
+
+class Requirements(Strict):
+    objective: str | None = None
+    use_cases: list[str] = Field(default_factory=list)
+    needs: list[Need] = Field(default_factory=list)
+    tried: list[Tried] = Field(default_factory=list)
+    constraints: Constraints = Field(default_factory=Constraints)
+    traffic: Traffic | None = None
+
+class MetricSpec(Strict):
+    name: Annotated[str, AfterValidator(registered_metric)] = Field(description="a registered metric (`ftspec metrics`)")
+    threshold: ThresholdField
+    slice: str = Field("all", description="all | adversarial | regression | a tag")
+    vs_baseline: BaselineName | None = Field(None, description="gate on the margin over this baseline")
+    pattern: str | None = Field(None, description="for regex and contains")
+    schema_: str | dict | None = Field(None, alias="schema", description="for json_schema: a path or an inline schema")
+    gate_on_lower_bound: bool | None = Field(None, description="gate on the CI's lower bound (default: evaluation's)")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+class Quality(Strict):
+    min_examples: int = Field(50, ge=1)
+    max_duplicate_ratio: float = Field(0.05, ge=0, le=1)
+    near_duplicate_threshold: float = Field(0.9, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1, description="longest row allowed; default training.max_seq_length")
+    severity: dict[str, Severity] = Field(default_factory=dict, description="override a check's severity")
+
+class Data(Strict):
+    format: DataFormat
+    train: PathList
+    eval: str | None = None
+    holdout: Fraction | None = None
+    adversarial: str | None = None
+    regression: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict, description="canonical field -> your column name")
+    prompt_template: str | None = Field(None, description="used where the model has no chat template")
+    system_prompt: str | None = None
+    quality: Quality = Field(default_factory=Quality)
+
+class ModelSpec(Strict):
+    name: str
+    path: str | None = None
+    hub: str | None = None
+    params: ParamCount | None = None
+    context_window: int | None = Field(None, ge=1)
+    license: str | None = None
+    trust_remote_code: bool = False
+
+class LoraSpec(Strict):
+    r: int | None = Field(None, ge=1)
+    alpha: float | None = Field(None, gt=0)
+    dropout: float | None = Field(None, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] | None = None
+
+class EarlyStopping(Strict):
+    patience: int = Field(2, ge=1, description="evaluations without improvement before stopping")
+    min_delta: float = Field(0.0, ge=0)
+
+class Training(Strict):
+    learning_rate: Positive | Literal["auto"] = "auto"
+    epochs: Positive | Literal["auto"] = "auto"
+    batch_size: int | None = Field(None, ge=1)
+    gradient_accumulation: int | None = Field(None, ge=1)
+    weight_decay: float | None = Field(None, ge=0)
+    scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] | None = None
+    warmup_ratio: float | None = Field(None, ge=0, lt=1)
+    max_seq_length: int | None = Field(None, ge=8)
+    seed: int = 42
+    early_stopping: bool | EarlyStopping = False
+    gradient_checkpointing: bool | None = None
+    optimizer: Literal["adamw_torch", "adamw_8bit", "paged_adamw_8bit"] | None = None
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
+    eval_steps: int | None = Field(None, ge=1)
+    lora: LoraSpec = Field(default_factory=LoraSpec)
+    dpo_beta: Positive = 0.1
+
+class Baseline(Strict):
+    name: BaselineName
+    k: int = Field(3, ge=1, description="few-shot examples drawn from train (base_few_shot)")
+
+class Generation(Strict):
+    max_new_tokens: int = Field(128, ge=1)
+    temperature: float = Field(0.0, ge=0)
+    batch_size: int = Field(16, ge=1)
+
+class Evaluation(Strict):
+    baselines: list[Baseline] = Field(default_factory=lambda: [Baseline(name="base_zero_shot"),
+                                                               Baseline(name="base_few_shot")])
+    generation: Generation = Field(default_factory=Generation)
+    confidence: float = Field(0.95, gt=0, lt=1)
+    bootstrap_samples: int = Field(1000, ge=100)
+    gate_on_lower_bound: bool = False
+    max_examples: int | None = Field(None, ge=1, description="cap on eval rows per slice")
+
+class ProjectSpec(Strict):
+    ftspec: Literal[1]
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    description: str | None = None
+    requirements: Requirements = Field(default_factory=Requirements)
+    metrics: list[MetricSpec] = Field(default_factory=list)
+    data: Data
+    models: Annotated[list[ModelSpec], Field(min_length=1)]
+    method: Method = "auto"
+    training: Training = Field(default_factory=Training)
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+    tracking: Tracker = "none"
