@@ -80,7 +80,7 @@ class Requirements(Strict):
     traffic: Traffic | None = None
 
 class MetricSpec(Strict):
-    name: Annotated[str, AfterValidator(registered_metric)] = Field(description="a registered metric (`ftspec metrics`)")
+    name: Annotated[str, AfterValidator(registered_metric)] = Field(description="see `ftspec metrics`")
     threshold: ThresholdField
     slice: str = Field("all", description="all | adversarial | regression | a tag")
     vs_baseline: BaselineName | None = Field(None, description="gate on the margin over this baseline")
