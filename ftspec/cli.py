@@ -70,14 +70,17 @@ def _report_error(exc: FtspecError, code: ExitCode, as_json: bool) -> None:
 
         print_json({"ok": False, "exit_code": int(code), "errors": exc.to_json()})
         return
+    from ftspec.errors import SpecError
     from ftspec.ui.console import console
 
     err = console(stderr=True)
     lines = exc.lines()
-    if len(lines) > 1 or type(exc).__name__ == "SpecError":
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
-    for line in lines if len(lines) > 1 or type(exc).__name__ == "SpecError" else [f"error: {lines[0]}"]:
-        err.print(line, markup=False, highlight=False)
+    if isinstance(exc, SpecError):  # a count, then one located line per problem
+        err.print(f"[bold red]error:[/] {exc}")
+    else:
+        lines = [f"error: {lines[0]}", *lines[1:]]
+    for line in lines:
+        err.print(line, markup=False)
 
 
 @app.command()

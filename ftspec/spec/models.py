@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from ftspec.spec.hints import did_you_mean, one_of
 from ftspec.spec.threshold import Threshold, parse_threshold
@@ -43,9 +43,19 @@ def registered_metric(name: str) -> str:
     return name
 
 
-ThresholdField = Annotated[Threshold, BeforeValidator(parse_threshold), PlainSerializer(str, return_type=str)]
-ParamCount = Annotated[Positive, BeforeValidator(parse_params)]
-PathList = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v), Field(min_length=1)]
+# What editors see: the forms a user writes, not the parsed objects.
+_THRESHOLD_PATTERN = r"^\s*(>=|<=|==|>|<)?\s*[+-]?[0-9.]+(e[+-]?[0-9]+)?\s*%?\s*$"
+_THRESHOLD_SCHEMA = {"anyOf": [{"type": "string", "pattern": _THRESHOLD_PATTERN}, {"type": "number"}],
+                     "description": "'>= 0.9', '<= 300', '>= +0.05', or a number (>=)"}
+_PARAMS_SCHEMA = {"anyOf": [{"type": "string", "pattern": r"^\s*[0-9.]+\s*[kKmMbBtT]?\s*$"}, {"type": "number"}],
+                  "description": "parameter count: '7B', '125M' or 7e9"}
+_PATHS_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+
+ThresholdField = Annotated[Threshold, BeforeValidator(parse_threshold), PlainSerializer(str, return_type=str),
+                           WithJsonSchema(_THRESHOLD_SCHEMA)]
+ParamCount = Annotated[Positive, BeforeValidator(parse_params), WithJsonSchema(_PARAMS_SCHEMA)]
+PathList = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v), Field(min_length=1),
+                     WithJsonSchema(_PATHS_SCHEMA)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
