@@ -75,19 +75,24 @@ def _yaml_type(value: object) -> str:
 
 
 def _problems(exc: ValidationError, source: SourceMap) -> list[Problem]:
-    seen: set[tuple] = set()
-    problems = []
+    by_path: dict[tuple, list[dict]] = {}
     for error in exc.errors(include_url=False):
-        loc = _clean_loc(error["loc"])
-        problem = _problem(error, loc, source)
-        key = (problem.path, problem.message)
-        if key not in seen:  # unions report one miss per branch; keep the first
-            seen.add(key)
-            problems.append(problem)
-    return problems
+        by_path.setdefault(_clean_loc(error["loc"]), []).append(error)
+    return [_problem(_most_telling(errors), loc, source) for loc, errors in by_path.items()]
 
 
-_UNION_LABELS = ("float", "int", "str", "bool", "list[str]", "dict", "list", "[key]")
+def _most_telling(errors: list[dict]) -> dict:
+    """A union (`learning_rate: 0.1 | auto`) reports one miss per branch: keep the one that says most.
+    A range error beats 'not the literal auto', which beats 'not a number'."""
+    def rank(error: dict) -> int:
+        if error["type"] == "literal_error":
+            return 1
+        return 2 if error["type"].endswith(("_type", "_parsing")) else 0
+    return min(errors, key=rank)
+
+
+_UNION_LABELS = ("float", "int", "str", "bool", "list[str]", "dict", "list", "[key]", "constrained-float",
+                 "constrained-int")
 
 
 def _clean_loc(loc: tuple) -> tuple:
@@ -107,7 +112,8 @@ def _problem(error: dict, loc: tuple, source: SourceMap) -> Problem:
         where = source.locate(loc[:-1], key=True) if len(loc) > 1 else source.locate(())
         return Problem(where, path, f"`{loc[-1]}` is required", _missing_hint(loc))
     if kind in ("literal_error", "enum"):
-        allowed = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
+        expected = str(error.get("ctx", {}).get("expected", ""))
+        allowed = [part.strip().strip("'") for part in re.split(r", | or ", expected) if part.strip()]
         value = error.get("input")
         hint = did_you_mean(str(value), allowed) or one_of(allowed)
         return Problem(source.locate(loc), path, f"{value!r} is not allowed here", hint)
@@ -115,10 +121,32 @@ def _problem(error: dict, loc: tuple, source: SourceMap) -> Problem:
         message = str(error.get("ctx", {}).get("error", error["msg"]))
         text, _, hint = message.partition("; ")
         return Problem(source.locate(loc, key=on_key), path, text, hint or None)
+    if kind == "string_pattern_mismatch" and loc == ("name",):
+        return Problem(source.locate(loc), path, f"{error['input']!r} is not a valid project name",
+                       "use letters, digits, '.', '_' or '-', starting with a letter or digit")
     message = error["msg"]
     if "input" in error and not isinstance(error["input"], (dict, list)):
         message = f"{message}, got {error['input']!r}"
-    return Problem(source.locate(loc), path, message[0].lower() + message[1:], None)
+    return Problem(source.locate(loc), path, message[0].lower() + message[1:], _type_hint(error))
+
+
+_TYPE_HINTS = {
+    "int_parsing": "write a whole number, such as 2", "int_type": "write a whole number, such as 2",
+    "int_from_float": "write a whole number, such as 2", "float_parsing": "write a number, such as 0.5",
+    "float_type": "write a number, such as 0.5", "bool_parsing": "write true or false",
+    "bool_type": "write true or false", "string_type": "write text; quote it if it looks like a number",
+    "list_type": "write a list: `[a, b]` or one `- item` per line",
+    "dict_type": "write a mapping: one `key: value` per line", "model_type": "write a mapping: one `key: value` per line",
+    "too_short": "add at least one item",
+}
+_BOUND_HINTS = {"greater_than": "use a value above {gt}", "greater_than_equal": "use {ge} or more",
+                "less_than": "use a value below {lt}", "less_than_equal": "use {le} or less"}
+
+
+def _type_hint(error: dict) -> str | None:
+    if error["type"] in _BOUND_HINTS:
+        return _BOUND_HINTS[error["type"]].format(**error.get("ctx", {}))
+    return _TYPE_HINTS.get(error["type"])
 
 
 def _missing_hint(loc: tuple) -> str | None:

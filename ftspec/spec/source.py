@@ -81,7 +81,7 @@ def parse_yaml(text: str, file: str) -> tuple[object, SourceMap]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = (exc.problem or exc.context or "invalid YAML").strip()
-        hint = None
+        hint = "check the indentation, brackets and quotes at this point and on the line above"
         if "duplicate key" in message or "found duplicate key" in str(exc):
             key = message.split('"')[1] if '"' in message else ""
             message = f"duplicate key {key!r}".replace(" ''", "")

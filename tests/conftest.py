@@ -1,0 +1,63 @@
+"""Shared fixtures. Models are built once per machine and reused: a file lock keeps parallel workers from
+building the same one twice."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SPECS = REPO / "specs"
+DEMO_SPEC = SPECS / "demo" / "project.yaml"
+DEMO_MODEL = SPECS / "demo" / "models" / "tiny-llama"
+CACHE = REPO / "tests" / ".cache"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@contextmanager
+def _locked(name: str):
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ensure_model(out: Path, pretrain_steps: int) -> Path:
+    with _locked(out.name):
+        from ftspec.demo.model import make_demo_model
+
+        make_demo_model(out, pretrain_steps=pretrain_steps)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    """A random-init tiny Llama with a trained tokenizer: for tests that need shapes, not skill."""
+    return _ensure_model(CACHE / "tiny-llama-random", pretrain_steps=0)
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir() -> Path:
+    """The demo's pre-trained tiny base model (the one `make demo` uses)."""
+    return _ensure_model(DEMO_MODEL, pretrain_steps=300)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600):
+    """Run `python -m ftspec ...` as a user would; returns the CompletedProcess (text)."""
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "ftspec", *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

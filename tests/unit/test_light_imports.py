@@ -1,0 +1,28 @@
+"""`ftspec check` must stay fast and work without a GPU stack: it never imports the training libraries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import DEMO_SPEC
+
+HEAVY = ("torch", "transformers", "peft", "trl", "datasets", "accelerate", "bitsandbytes")
+
+PROBE = """
+import json, sys
+from typer.testing import CliRunner
+from ftspec.cli import app
+result = CliRunner().invoke(app, ["check", sys.argv[1], "--json"])
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {heavy})
+print(json.dumps({{"exit": result.exit_code, "heavy": loaded}}))
+"""
+
+
+def test_check_imports_no_training_library(demo_model_dir):
+    probe = PROBE.format(heavy=set(HEAVY))
+    out = subprocess.run([sys.executable, "-c", probe, str(DEMO_SPEC)], capture_output=True, text=True, check=True)
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["exit"] == 0
+    assert report["heavy"] == []
