@@ -3,6 +3,7 @@ render, nothing is fetched from the network, and the console stays clean."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -36,7 +37,9 @@ class Elements(HTMLParser):
 
 def render(page: Path, profile: Path) -> tuple[str, str]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+        # `make test` installs it; in CI a missing browser is a failure, never a silent skip.
+        assert not os.environ.get("CI"), "chromium is missing in CI: `make browser` should have installed it"
+        pytest.skip("chromium is not installed (make browser)")
     command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
                "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()]
