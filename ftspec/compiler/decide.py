@@ -1,14 +1,334 @@
-"""Decision engine (placeholder until the decision engine lands)."""
+"""The decision engine: spec + audit -> Plan. Pure, apart from reading a local model's config and tokenizer config.
+
+Order: resolve each candidate model's shape, estimate memory for every model and method, pick the smallest model
+that fits (PEFT first), weigh the token cost, then apply the approach matrix and the prerequisites.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ftspec.compiler.approach import check_prerequisites, choose_approach, reason
+from ftspec.compiler.cost import CostComparison, compare_costs
 from ftspec.compiler.findings import AuditReport
-from ftspec.compiler.plan import DataPlan, Decision, Plan, PromptFormat
+from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters
+from ftspec.compiler.memory import (
+    ModelDims,
+    TrainSetup,
+    dims_from_params,
+    estimate_memory,
+    read_model_folder,
+)
+from ftspec.compiler.plan import (
+    Candidate,
+    ChosenModel,
+    DataPlan,
+    Decision,
+    Distributed,
+    EvalPlan,
+    Plan,
+    Prerequisite,
+    PromptFormat,
+    Reason,
+)
+from ftspec.compiler.report import params_label
 from ftspec.spec.load import LoadedSpec
+from ftspec.spec.models import ModelSpec
+
+DEFAULT_GPU_GB = 24.0  # a common single card (RTX 4090, A10G's 24 GB, L4's 24 GB)
+FULL_MIN_ROWS = 5000  # full fine-tuning needs thousands of examples to beat an adapter
+FULL_MAX_SHARE = 0.5  # ... and a model small for the GPU: its estimate within half of the memory
+ASSUMED_ROWS = 1000  # for the cost estimate when the audit did not count rows
+DEFAULT_TEMPLATES = {
+    "instruction": "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
+    "prompt_completion": "{prompt}",
+    "preference": "{prompt}",
+    "chat": "{prompt}",
+}
+CHAT_HINTS = ("instruct", "chat", "-it")
+
+
+@dataclass
+class ModelInfo:
+    index: int
+    spec: ModelSpec
+    dims: ModelDims | None
+    chosen: ChosenModel
+
+
+@dataclass
+class Option:
+    method: str  # full | lora | qlora | dpo
+    adapter: str | None = None  # under dpo
+
+    @property
+    def memory_method(self) -> str:
+        return self.adapter or ("full" if self.method == "dpo" else self.method)
 
 
 def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     spec = loaded.spec
-    return Plan(project=spec.name, decision=Decision(approach="fine_tuning"), method=None, model=None,
-                prompt_format=PromptFormat(kind="template"),
-                data=DataPlan(format=spec.data.format, train=list(spec.data.train)))
+    reasons: list[Reason] = []
+    rows = audit.clean_rows("train") if audit is not None else None
+    budget = _gpu_budget(loaded, reasons)
+    models = [_resolve_model(loaded, i, m, reasons) for i, m in enumerate(spec.models)]
+    table = _candidates(loaded, models, budget)
+    choice = _choose(loaded, models, table, budget, rows, reasons)
+    cost = _cost(loaded, choice, rows)
+    outcome = choose_approach(loaded, cost)
+    prerequisites = check_prerequisites(loaded, audit)
+    fine_tune = outcome.approach in ("fine_tuning", "fine_tuning_and_rag")
+    info, option, candidate, setup = choice if choice else (None, None, None, None)
+    if fine_tune and candidate is not None and not candidate.fits:
+        prerequisites.append(Prerequisite(name="fits_budget", met=False,
+                                          hint="no candidate fits the GPU memory: add GPUs, a bigger GPU, or a "
+                                               "smaller model (see the candidates' memory)"))
+    hyper = None
+    if fine_tune and info is not None:
+        hyper = choose_hyperparameters(loaded, option.method, option.adapter, rows, _context(info),
+                                       setup.gradient_checkpointing, setup.batch_size)
+    if not fine_tune:  # the memory reasons still say what fine-tuning would take, should prompting plateau
+        reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
+    plan_reasons = outcome.reasons + reasons
+    prompt_format = _prompt_format(loaded, info, plan_reasons)
+    return Plan(
+        project=spec.name,
+        decision=Decision(approach=outcome.approach, reasons=plan_reasons, prerequisites=prerequisites),
+        method=option.method if fine_tune and option else None,
+        adapter=option.adapter if fine_tune and option else None,
+        model=info.chosen if info else None,
+        candidates=[c for per_model in table.values() for _, c, _ in per_model],
+        hyperparameters=hyper,
+        prompt_format=prompt_format,
+        data=DataPlan(format=spec.data.format, train=list(spec.data.train), eval=spec.data.eval,
+                      holdout=spec.data.holdout, adversarial=spec.data.adversarial, regression=spec.data.regression,
+                      fields=dict(spec.data.fields)),
+        distributed=_distributed(loaded, candidate if fine_tune else None, plan_reasons),
+        evaluation=_evaluation(loaded),
+        tracking=spec.tracking,
+        cost=cost.to_json() if cost else None,
+    )
+
+
+def _gpu_budget(loaded: LoadedSpec, reasons: list[Reason]) -> float:
+    given = loaded.spec.requirements.constraints.gpu_memory_gb
+    if given is not None:
+        return float(given)
+    reasons.append(reason(loaded, f"no GPU memory given: assume one {DEFAULT_GPU_GB:g} GB GPU (set "
+                                  "requirements.constraints.gpu_memory_gb)", "requirements", "constraints"))
+    return DEFAULT_GPU_GB
+
+
+def _resolve_model(loaded: LoadedSpec, index: int, model: ModelSpec, reasons: list[Reason]) -> ModelInfo:
+    dims, chat = None, False
+    if model.path is not None:
+        dims, chat = read_model_folder(loaded.resolve(model.path))
+    elif model.hub:
+        chat = any(hint in model.hub.lower() for hint in CHAT_HINTS)
+    if dims is None and model.params is not None:
+        dims = dims_from_params(model.params, model.context_window)
+    if dims is None:
+        reasons.append(reason(loaded, f"model `{model.name}`: no config.json and no `params`, so its memory cannot "
+                                      "be estimated; add `params:`", "models", index))
+    chosen = ChosenModel(name=model.name, path=model.path, hub=model.hub, params=dims.params if dims else None,
+                         trust_remote_code=model.trust_remote_code, has_chat_template=chat)
+    return ModelInfo(index, model, dims, chosen)
+
+
+def _context(info: ModelInfo) -> int | None:
+    return info.spec.context_window or (info.dims.context_window if info.dims else None)
+
+
+def _checkpointing(loaded: LoadedSpec, info: ModelInfo) -> bool:
+    given = loaded.spec.training.gradient_checkpointing
+    return given if given is not None else bool(info.dims and info.dims.params >= 1e9)
+
+
+def _batch(loaded: LoadedSpec, info: ModelInfo) -> int:
+    if loaded.spec.training.batch_size:
+        return loaded.spec.training.batch_size
+    params = info.dims.params if info.dims else 0
+    return 4 if params < 3e9 else 2 if params < 15e9 else 1
+
+
+def _options(loaded: LoadedSpec) -> list[Option]:
+    method, preference = loaded.spec.method, loaded.spec.data.format == "preference"
+    if preference:
+        adapters = {"auto": ["lora", "qlora", None], "dpo": ["lora", "qlora"], "lora": ["lora"],
+                    "qlora": ["qlora"], "full": [None]}[method]
+        return [Option("dpo", a) for a in adapters]
+    return [Option(m) for m in (["full", "lora", "qlora"] if method == "auto" else [method])]
+
+
+def _setup(loaded: LoadedSpec, info: ModelInfo, option: Option, batch: int, checkpointing: bool) -> TrainSetup:
+    training = loaded.spec.training
+    seq = training.max_seq_length or min(_context(info) or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
+    quantised = option.memory_method == "qlora"
+    optimizer = training.optimizer or ("paged_adamw_8bit" if quantised else "adamw_torch")
+    dtype = "fp16" if training.precision == "fp16" else "fp32" if training.precision == "fp32" else "bf16"
+    lora = training.lora
+    return TrainSetup(method=option.memory_method, dtype=dtype, mixed_precision=True,
+                      optimizer_bits=8 if "8bit" in optimizer else 32, seq_len=seq, batch_size=batch,
+                      gradient_checkpointing=checkpointing, lora_r=lora.r or 16,
+                      lora_targets=tuple(lora.target_modules) if isinstance(lora.target_modules, list)
+                      else "all-linear", preference=option.method == "dpo")
+
+
+def _ladder(loaded: LoadedSpec, info: ModelInfo) -> list[tuple[int, bool]]:
+    """(batch, checkpointing) from the default to the leanest; a value set in the spec stays fixed."""
+    training = loaded.spec.training
+    batches = [training.batch_size] if training.batch_size else [_batch(loaded, info), 1]
+    flags = [training.gradient_checkpointing] if training.gradient_checkpointing is not None \
+        else [_checkpointing(loaded, info), True]
+    ladder = [(batches[0], flags[0]), (batches[0], flags[-1]), (batches[-1], flags[0]), (batches[-1], flags[-1])]
+    return list(dict.fromkeys(ladder))
+
+
+def _candidates(loaded: LoadedSpec, models: list[ModelInfo], budget: float) -> dict[int, list]:
+    """Per model: (option, Candidate, setup) for every method: the first setup of the ladder that fits one GPU,
+    else the first that fits sharded across the declared GPUs, else the leanest."""
+    constraints = loaded.spec.requirements.constraints
+    gpus = constraints.gpus * constraints.nodes
+    table: dict[int, list] = {}
+    for info in models:
+        if info.dims is None:
+            continue
+        rows = []
+        for option in _options(loaded):
+            tries = []
+            for batch, checkpointing in _ladder(loaded, info):
+                setup = _setup(loaded, info, option, batch, checkpointing)
+                tries.append((setup, estimate_memory(info.dims, setup)))
+            single = [(s, e.total_gib, "none", e) for s, e in tries]
+            sharded = [(s, _sharded(e, gpus), "fsdp", e) for s, e in tries] if gpus > 1 else []
+            setup, per_gpu, sharding, estimate = next((t for t in single + sharded if t[1] <= budget), single[-1])
+            rows.append((option, Candidate(name=info.spec.name, method=option.method, adapter=option.adapter,
+                                           estimated_memory_gb=round(per_gpu, 2), fits=per_gpu <= budget,
+                                           breakdown=estimate.breakdown, sharding=sharding), setup))
+        table[info.index] = rows
+    return table
+
+
+def _sharded(estimate, gpus: int) -> float:
+    """FSDP full shard: weights, gradients, optimizer states and a reference split across the GPUs."""
+    states = sum(estimate.breakdown[k] for k in ("weights", "gradients", "optimizer", "reference"))
+    return estimate.total_gib - states + states / gpus
+
+
+def _choose(loaded: LoadedSpec, models: list[ModelInfo], table: dict, budget: float, rows: int | None,
+            reasons: list[Reason]):
+    """The smallest model that fits, PEFT first; full only when the model is small for the GPU and data is plenty."""
+    sized = sorted((m for m in models if m.index in table), key=lambda m: m.dims.params)
+    if not sized:
+        return None
+    for info in sized:
+        for option, candidate, setup in sorted(table[info.index], key=lambda row: _rank(row, budget, rows)):
+            if candidate.fits and _allowed(option, candidate, budget, rows, loaded):
+                _explain_choice(loaded, info, option, candidate, setup, table[info.index], budget, rows, reasons)
+                return info, option, candidate, setup
+    info = sized[0]
+    option, candidate, setup = min(table[info.index], key=lambda row: row[1].estimated_memory_gb)
+    reasons.append(reason(loaded, f"nothing fits {budget:g} GB: the leanest is {_label(option)} on `{info.spec.name}` "
+                                  f"at {candidate.estimated_memory_gb:g} GB; add GPUs or pick a smaller model",
+                          "models", info.index))
+    return info, option, candidate, setup
+
+
+def _full_justified(candidate: Candidate, budget: float, rows: int | None) -> bool:
+    return rows is not None and rows >= FULL_MIN_ROWS and candidate.estimated_memory_gb <= FULL_MAX_SHARE * budget
+
+
+def _allowed(option: Option, candidate: Candidate, budget: float, rows: int | None, loaded: LoadedSpec) -> bool:
+    if option.memory_method != "full" or loaded.spec.method != "auto":
+        return True
+    return _full_justified(candidate, budget, rows)
+
+
+def _rank(row, budget: float, rows: int | None) -> tuple:
+    option, candidate, _ = row
+    order = {"full": 0 if _full_justified(candidate, budget, rows) else 3, "lora": 1, "qlora": 2}
+    return (not candidate.fits, candidate.sharding != "none", order[option.memory_method])
+
+
+def _label(option: Option) -> str:
+    return f"dpo ({option.adapter or 'all weights'})" if option.method == "dpo" else option.method
+
+
+def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Option, candidate: Candidate, setup: TrainSetup,
+                    rows_for_model: list, budget: float, rows: int | None, reasons: list[Reason]) -> None:
+    others = ", ".join(f"{_label(o)} {c.estimated_memory_gb:g} GB" for o, c, _ in rows_for_model if o is not option)
+    where = ("method",) if loaded.spec.method != "auto" else ("models", info.index)
+    text = (f"{_label(option)} on `{info.spec.name}` ({params_label(info.dims.params)} params): "
+            f"{candidate.estimated_memory_gb:g} GB of {budget:g} GB" + (f" (others: {others})" if others else ""))
+    if loaded.spec.method != "auto":
+        text += "; the method is set in the spec"
+    elif option.method == "dpo":
+        text += "; the data is preference pairs, so DPO"
+    elif option.method == "full":
+        text += f"; full fine-tuning: the model is small for the GPU and there are {rows} rows"
+    else:
+        text += "; PEFT first: the smallest candidate that fits"
+    reasons.append(reason(loaded, text, *where))
+    default = _ladder(loaded, info)[0]
+    if (setup.batch_size, setup.gradient_checkpointing) != default:
+        reasons.append(reason(loaded, f"to fit, per-device batch {setup.batch_size} and gradient checkpointing "
+                                      f"{'on' if setup.gradient_checkpointing else 'off'} (the default "
+                                      f"{default[0]}, {'on' if default[1] else 'off'} needs more)",
+                              "models", info.index))
+    if candidate.sharding != "none":
+        c = loaded.spec.requirements.constraints
+        reasons.append(reason(loaded, f"it fits only sharded across the {c.gpus * c.nodes} GPUs: FSDP (full shard)",
+                              "requirements", "constraints", "gpus"))
+
+
+def _cost(loaded: LoadedSpec, choice, rows: int | None) -> CostComparison | None:
+    spec = loaded.spec
+    traffic = spec.requirements.traffic
+    if traffic is None or choice is None:
+        return None
+    info = choice[0]
+    few_shot = next((b.k for b in spec.evaluation.baselines if b.name == "base_few_shot"), 3)
+    seq = spec.training.max_seq_length or min(_context(info) or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
+    epochs = spec.training.epochs if spec.training.epochs != "auto" else 3
+    comparison = compare_costs(traffic, few_shot_k=few_shot, model_params=info.dims.params,
+                               train_tokens=(rows or ASSUMED_ROWS) * seq / 2, epochs=epochs,
+                               gpu_hour_usd=spec.requirements.constraints.gpu_hour_usd)
+    if rows is None:
+        comparison.assumptions.append(f"{ASSUMED_ROWS} training rows of ~{seq // 2} tokens (the audit did not "
+                                      "count them)")
+    return comparison
+
+
+def _prompt_format(loaded: LoadedSpec, info: ModelInfo | None, reasons: list[Reason]) -> PromptFormat:
+    data = loaded.spec.data
+    if info is not None and info.chosen.has_chat_template:
+        reasons.append(reason(loaded, f"prompt format: `{info.spec.name}`'s own chat template", "models", info.index))
+        return PromptFormat(kind="chat_template", system_prompt=data.system_prompt)
+    if data.prompt_template:
+        reasons.append(reason(loaded, "prompt format: the spec's template (the model has no chat template)",
+                              "data", "prompt_template"))
+        return PromptFormat(kind="template", template=data.prompt_template, system_prompt=data.system_prompt)
+    reasons.append(reason(loaded, f"prompt format: the default template for {data.format} data (the model has no "
+                                  "chat template; set data.prompt_template to change it)", "data", "format"))
+    return PromptFormat(kind="template", template=DEFAULT_TEMPLATES[data.format], system_prompt=data.system_prompt)
+
+
+def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[Reason]) -> Distributed:
+    c = loaded.spec.requirements.constraints
+    total = c.gpus * c.nodes
+    if candidate is None or total == 1:
+        return Distributed(mode="single", num_processes=1, num_machines=1)
+    if candidate.sharding != "none":
+        return Distributed(mode="fsdp", num_processes=total, num_machines=c.nodes)
+    reasons.append(reason(loaded, f"it fits on one GPU, so each of the {total} GPUs holds a replica: DDP",
+                          "requirements", "constraints", "gpus"))
+    return Distributed(mode="ddp", num_processes=total, num_machines=c.nodes)
+
+
+def _evaluation(loaded: LoadedSpec) -> EvalPlan:
+    ev = loaded.spec.evaluation
+    return EvalPlan(baselines=[{"name": b.name, "k": b.k} for b in ev.baselines],
+                    max_new_tokens=ev.generation.max_new_tokens, temperature=ev.generation.temperature,
+                    batch_size=ev.generation.batch_size,
+                    perplexity=any(m.name == "perplexity" for m in loaded.spec.metrics),
+                    max_examples=ev.max_examples)

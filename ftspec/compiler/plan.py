@@ -41,6 +41,7 @@ class Decision(BaseModel):
 class Candidate(BaseModel):
     name: str
     method: TrainMethod
+    adapter: Literal["lora", "qlora"] | None = None  # the PEFT adapter under dpo
     estimated_memory_gb: float
     fits: bool
     breakdown: dict[str, float] = Field(default_factory=dict)  # weights, gradients, optimizer, activations (GB)
@@ -111,6 +112,7 @@ class Distributed(BaseModel):
     mode: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     num_processes: int = 1
     num_machines: int = 1
+    use_cpu: bool = False  # no GPU declared: accelerate runs the processes on CPU (gloo)
 
 
 class EvalPlan(BaseModel):

@@ -1,11 +1,42 @@
-"""Rich rendering of the decision (placeholder until the decision engine lands)."""
+"""Rich rendering of the decision for `ftspec check`: the verdict, its main reasons, the method and the memory."""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 
 from ftspec.compiler.plan import Plan
+from ftspec.compiler.report import APPROACH_TITLES, params_label
+
+MAIN_REASONS = 4
 
 
 def render_decision(plan: Plan, full: bool = False):
-    return Text(f"decision: {plan.decision.approach}")
+    d = plan.decision
+    parts = [Text.assemble(("decision: ", "bold"), (APPROACH_TITLES[d.approach], "bold cyan"))]
+    if plan.method and plan.model:
+        adapter = f" + {plan.adapter}" if plan.adapter else ""
+        parts.append(Text(f"  method: {plan.method}{adapter} on {plan.model.name} "
+                          f"({params_label(plan.model.params)} params), {plan.distributed.mode}"))
+    reasons = d.reasons if full else d.reasons[:MAIN_REASONS]
+    for r in reasons:
+        parts.append(Text(f"  - {r.text}" + (f"  ({r.location})" if r.location else "")))
+    if len(d.reasons) > len(reasons):
+        parts.append(Text(f"  ... {len(d.reasons) - len(reasons)} more: `ftspec explain SPEC`", style="dim"))
+    for p in d.prerequisites:
+        if not p.met:
+            style = "red" if p.blocking else "yellow"
+            parts.append(Text(f"  {'blocking' if p.blocking else 'note'}: {p.name}: {p.hint or 'unmet'}", style=style))
+    if plan.candidates:
+        parts.append(_memory_table(plan))
+    return Group(*parts)
+
+
+def _memory_table(plan: Plan) -> Table:
+    table = Table("candidate", "method", "memory GB", "fits", box=None, padding=(0, 2, 0, 2))
+    for c in plan.candidates:
+        method = f"{c.method} ({c.adapter})" if c.adapter else c.method
+        fits = ("yes" if c.fits else "no") + (f", {c.sharding}" if c.sharding != "none" else "")
+        table.add_row(c.name, method, f"{c.estimated_memory_gb:g}", fits)
+    return table

@@ -1,0 +1,117 @@
+"""Memory estimate vs measured peak of real CPU training steps.
+
+For each case a subprocess imports torch and transformers, records its RSS (the baseline), builds a random-init
+Llama, trains a few steps, and reports peak RSS minus the baseline. The estimate is ftspec.compiler.memory's for
+the same run on CPU (fp32 weights and activations, AdamW 32-bit). Run: `python benchmarks/bench_memory.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from ftspec.compiler.memory import GIB, TrainSetup, dims_from_config, estimate_memory
+
+TINY = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
+        "intermediate_size": 176, "vocab_size": 2000, "max_position_embeddings": 512, "tie_word_embeddings": False}
+SMALL = {"hidden_size": 512, "num_hidden_layers": 8, "num_attention_heads": 8, "num_key_value_heads": 4,
+         "intermediate_size": 1408, "vocab_size": 8000, "max_position_embeddings": 1024,
+         "tie_word_embeddings": False}
+
+CHILD = r"""
+import json, os, resource, sys
+args = json.loads(sys.argv[1])
+import torch, transformers, peft  # noqa: F401 - imported before the baseline
+from transformers import LlamaConfig, LlamaForCausalLM
+torch.manual_seed(0)
+torch.set_num_threads(1)
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+baseline = rss()
+model = LlamaForCausalLM(LlamaConfig(**args["config"], attn_implementation="sdpa"))
+if args["method"] == "lora":
+    from peft import LoraConfig, get_peft_model
+    model = get_peft_model(model, LoraConfig(r=args["lora_r"], lora_alpha=2 * args["lora_r"], lora_dropout=0.05,
+                                             target_modules="all-linear", task_type="CAUSAL_LM"))
+if args["checkpointing"]:
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+model.train()
+trainable = [p for p in model.parameters() if p.requires_grad]
+optimizer = torch.optim.AdamW(trainable, lr=1e-4)
+ids = torch.randint(0, args["config"]["vocab_size"], (args["batch"], args["seq"]))
+for _ in range(args["steps"]):
+    loss = model(input_ids=ids, labels=ids).loss
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"baseline": baseline, "peak": peak, "params": sum(p.numel() for p in model.parameters()),
+                  "trainable": sum(p.numel() for p in trainable)}))
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    config: dict
+    method: str  # full | lora
+    seq: int = 256
+    batch: int = 4
+    checkpointing: bool = False
+    lora_r: int = 16
+    steps: int = 3
+
+    def setup(self) -> TrainSetup:
+        return TrainSetup(method=self.method, dtype="fp32", mixed_precision=False, optimizer_bits=32,
+                          seq_len=self.seq, batch_size=self.batch, gradient_checkpointing=self.checkpointing,
+                          lora_r=self.lora_r, lora_targets="all-linear", device="cpu")
+
+
+def measure(case: Case) -> dict:
+    """Peak RSS over the baseline, in bytes, of a real CPU run of the case (in a fresh subprocess)."""
+    args = {"config": case.config, "method": case.method, "seq": case.seq, "batch": case.batch,
+            "checkpointing": case.checkpointing, "lora_r": case.lora_r, "steps": case.steps}
+    # glibc keeps freed small chunks in its heap, so RSS would count dead activations; a fixed mmap threshold
+    # returns every large tensor to the OS when freed, and RSS then follows the live bytes.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "MALLOC_MMAP_THRESHOLD_": "131072"}
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True,
+                          env=env, check=True, timeout=300)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(case: Case) -> dict:
+    measured = measure(case)
+    estimate = estimate_memory(dims_from_config(case.config), case.setup())
+    used = (measured["peak"] - measured["baseline"]) / GIB
+    return {"case": case.name, "params": measured["params"], "trainable": measured["trainable"],
+            "measured_gib": used, "estimated_gib": estimate.total_gib,
+            "error": (estimate.total_gib - used) / used, "breakdown": estimate.breakdown}
+
+
+CASES = (
+    Case("tiny full", TINY, "full"),
+    Case("tiny lora", TINY, "lora"),
+    Case("small full", SMALL, "full"),
+    Case("small full ckpt", SMALL, "full", checkpointing=True),
+    Case("small lora", SMALL, "lora"),
+    Case("small lora ckpt", SMALL, "lora", checkpointing=True),
+    Case("small lora seq512", SMALL, "lora", seq=512, batch=2),
+)
+
+
+def main() -> None:
+    print(f"{'case':<20}{'params':>12}{'measured MiB':>14}{'estimate MiB':>14}{'error':>8}")
+    for case in CASES:
+        row = compare(case)
+        print(f"{row['case']:<20}{row['params']:>12,}{row['measured_gib'] * 1024:>14.1f}"
+              f"{row['estimated_gib'] * 1024:>14.1f}{row['error']:>+8.1%}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
