@@ -1,0 +1,42 @@
+"""What `ftspec build` prints: the files it generated and the exact command that runs each script."""
+
+from __future__ import annotations
+
+from ftspec.ui.console import console, print_json
+
+
+def show_build(built, as_json: bool) -> None:
+    from ftspec.compiler.build import FILE_ROLES
+
+    if as_json:
+        print_json({"ok": True, "build": str(built.folder), "manifest": built.manifest, "commands": built.commands})
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    forced = "  [yellow](forced: built with --force)[/]" if built.manifest.get("forced") else ""
+    out.print(f"[bold]{escape(built.manifest['project'])}[/]: built {built.manifest['method']} scripts in "
+              f"[bold]{escape(str(built.folder))}[/]{forced}")
+    table = Table("file", "what", box=None, padding=(0, 2))
+    for name in sorted(built.files, key=lambda n: (list(FILE_ROLES).index(n) if n in FILE_ROLES else 99, n)):
+        table.add_row(name, FILE_ROLES.get(name, ""))
+    out.print(table)
+    out.print(f"run them from {built.folder}:", markup=False, highlight=False)
+    for step, command in built.commands.items():
+        out.print(f"  {step:<6} {command}", markup=False, highlight=False)
+    out.print("or let ftspec do both in a new run folder: ftspec run SPEC", markup=False, highlight=False)
+
+
+def show_status(status, as_json: bool) -> None:
+    if as_json:
+        print_json(status.to_json())
+        return
+    out = console()
+    if not status.stale:
+        out.print(f"build {status.folder} is up to date", markup=False, highlight=False)
+        return
+    out.print(f"build {status.folder} is stale:", markup=False, highlight=False)
+    for reason in status.reasons:
+        out.print(f"  - {reason}", markup=False, highlight=False)
+    out.print("rebuild with: ftspec build SPEC", markup=False, highlight=False)
