@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from rich.console import Console
 
+PIPE_WIDTH = 120  # rich assumes 80 columns off a terminal; CI logs are wider than that
+
 
 def console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
     # Errors never wrap: a file:line:col line must stay one line for editors and CI log parsers.
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, width=width)
 
 
 def print_json(document: object) -> None:
