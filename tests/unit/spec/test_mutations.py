@@ -29,6 +29,7 @@ data:
   format: prompt_completion
   train: data/train.jsonl
   eval: data/eval.jsonl
+  quality: {min_examples: 1}
 models:
   - {name: m, hub: org/m, params: 1B}
 training: {learning_rate: auto, epochs: 2, lora: {r: 8}}
@@ -87,9 +88,8 @@ def _check(tmp: Path, text: str | bytes) -> None:
 def _project(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("mutant")
     (tmp / "data").mkdir()
-    row = '{"prompt": "one red shirt", "completion": "{\\"item\\": \\"shirt\\"}"}\n'
-    (tmp / "data" / "train.jsonl").write_text(row)
-    (tmp / "data" / "eval.jsonl").write_text(row.replace("one", "two"))
+    (tmp / "data" / "train.jsonl").write_text('{"prompt": "one red shirt please", "completion": "{}"}\n')
+    (tmp / "data" / "eval.jsonl").write_text('{"prompt": "could I get four blue mugs", "completion": "[]"}\n')
     return tmp
 
 
