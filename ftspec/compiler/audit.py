@@ -1,4 +1,4 @@
-"""Data audit (placeholder until the audit lands): returns an empty report."""
+"""Data audit stage of `ftspec check`: every check over every data file of the spec (see ftspec.data.audit)."""
 
 from __future__ import annotations
 
@@ -7,4 +7,6 @@ from ftspec.spec.load import LoadedSpec
 
 
 def audit(loaded: LoadedSpec) -> AuditReport:
-    return AuditReport()
+    from ftspec.data.audit import audit_data
+
+    return audit_data(loaded)

@@ -1,0 +1,192 @@
+"""`ftspec data audit` (every flagged row to a JSONL file) and `ftspec data clean` (a cleaned copy plus a log)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from ftspec.compiler.findings import AuditReport
+from ftspec.data.audit import Auditor
+from ftspec.data.readers import Row, file_kind
+from ftspec.data.writers import AtomicFile, CleanCopy, row_payload
+from ftspec.errors import ExitCode, UsageError
+from ftspec.spec.load import LoadedSpec, load_spec
+
+
+def audit_command(spec: Path, out: Path | None = None, as_json: bool = False) -> int:
+    loaded = load_spec(spec)
+    if out is not None:
+        _refuse_originals(loaded, [out.resolve()], "--out would overwrite a data file; name another file")
+    flagged = FlaggedRows(out) if out is not None else None
+    try:
+        report = Auditor(loaded, flagged).run()
+    except BaseException:
+        if flagged:
+            flagged.discard()
+        raise
+    if flagged:
+        flagged.commit()
+    code = ExitCode.INVALID if report.errors else ExitCode.OK
+    if as_json:
+        from ftspec.ui.console import print_json
+
+        print_json({"ok": code == ExitCode.OK, "exit_code": int(code), "audit": report.model_dump(mode="json"),
+                    "flagged": None if flagged is None else {"path": str(out), "rows": flagged.rows,
+                                                             "lines": flagged.lines}})
+    else:
+        _show_audit(report, out, flagged)
+    return int(code)
+
+
+class FlaggedRows:
+    """The sink that writes one JSON line per (row, check): where, what, and the row itself."""
+
+    def __init__(self, out: Path):
+        if out.is_dir():
+            raise UsageError(f"{out} is a folder", "give --out a file name such as flagged.jsonl")
+        if not out.parent.is_dir():
+            raise UsageError(f"no such folder: {out.parent}", "create it first, or write somewhere else")
+        self.file = AtomicFile(out)
+        self.rows = self.lines = 0
+
+    def __call__(self, row: Row) -> None:
+        if not row.flags:
+            return
+        self.rows += 1
+        payload = row_payload(row)
+        for check, message in row.flags:
+            entry = {"file": row.file, "line": row.line, "split": row.split, "check": check, "message": message,
+                     "row": payload}
+            self.file.handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self.lines += 1
+
+    def commit(self) -> None:
+        self.file.commit()
+
+    def discard(self) -> None:
+        self.file.discard()
+
+
+def clean_command(spec: Path, out: Path, as_json: bool = False) -> int:
+    loaded = load_spec(spec)
+    folder = out.resolve()
+    _refuse_originals(loaded, [folder / Path(name).name for name in _data_files(loaded)] + [folder],
+                      "--out is the folder of the original data; write the cleaned copy to a new folder",
+                      folders=True)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{out} is a file", "give --out a folder for the cleaned copy")
+    folder.mkdir(parents=True, exist_ok=True)
+    cleaner = Cleaner(loaded, folder)
+    try:
+        report = Auditor(loaded, cleaner).run()
+        summary = cleaner.commit(report)
+    except BaseException:
+        cleaner.discard()
+        raise
+    if as_json:
+        from ftspec.ui.console import print_json
+
+        print_json({"ok": True, "exit_code": 0, "out": str(out), "summary": summary})
+    else:
+        _show_clean(summary, out)
+    return 0
+
+
+class Cleaner:
+    """The sink that copies each row the audit did not flag (by any check not set to off) and logs each row it
+    leaves out with the reasons. Of a duplicate, conflicting or near-duplicate pair the later row is the flagged
+    one, so the first copy stays; of a leak, the train row goes and the eval set stays as it is."""
+
+    def __init__(self, loaded: LoadedSpec, folder: Path):
+        self.loaded, self.folder = loaded, folder
+        self.copies: dict[str, CleanCopy] = {}
+        self.removed: dict[str, int] = Counter()
+        self.by_check: Counter = Counter()
+        self.log = AtomicFile(folder / "clean_log.jsonl")
+        self.targets = _target_names(_data_files(loaded))
+
+    def __call__(self, row: Row) -> None:
+        copy = self.copies.get(row.file) or self._open(row.file)
+        if not row.flags:
+            copy.write(row)
+            return
+        self.removed[row.file] += 1
+        checks = sorted({check for check, _ in row.flags})
+        self.by_check.update(checks)
+        entry = {"file": row.file, "line": row.line, "checks": checks, "reasons": [m for _, m in row.flags],
+                 "row": row_payload(row)}
+        self.log.handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def _open(self, name: str) -> CleanCopy:
+        path = self.loaded.resolve(name)
+        copy = self.copies[name] = CleanCopy(path, file_kind(path), self.folder / self.targets[name])
+        return copy
+
+    def commit(self, report: AuditReport) -> dict:
+        for name in self.targets:  # a file without rows still gets its (empty) copy
+            if name not in self.copies:
+                self._open(name)
+        files = {}
+        for name, copy in self.copies.items():
+            copy.commit()
+            files[name] = {"written": copy.target.name, "kept": copy.kept, "removed": self.removed.get(name, 0)}
+        self.log.commit()
+        summary = {"files": files, "removed_by_check": dict(self.by_check.most_common()),
+                   "log": "clean_log.jsonl", "clean_rows": report.stats.get("clean_rows", {})}
+        summary_file = AtomicFile(self.folder / "clean_summary.json")
+        summary_file.handle.write(json.dumps(summary, indent=2) + "\n")
+        summary_file.commit()
+        return summary
+
+    def discard(self) -> None:
+        for copy in self.copies.values():
+            copy.discard()
+        self.log.discard()
+
+
+def _data_files(loaded: LoadedSpec) -> list[str]:
+    data = loaded.spec.data
+    return [*data.train, *(name for name in (data.eval, data.adversarial, data.regression) if name)]
+
+
+def _target_names(names: list[str]) -> dict[str, str]:
+    """Each data file's name in the output folder: its own file name, numbered where two would collide."""
+    targets: dict[str, str] = {}
+    for i, name in enumerate(dict.fromkeys(names)):
+        base = Path(name).name
+        targets[name] = base if base not in targets.values() else f"{Path(base).stem}-{i}{Path(base).suffix}"
+    return targets
+
+
+def _refuse_originals(loaded: LoadedSpec, targets: list[Path], message: str, folders: bool = False) -> None:
+    originals = {loaded.resolve(name) for name in _data_files(loaded)}
+    parents = {path.parent for path in originals} if folders else set()
+    if any(target in originals or target in parents for target in targets):
+        raise UsageError(message, "ftspec never edits or writes beside the original data")
+
+
+def _show_audit(report: AuditReport, out: Path | None, flagged: FlaggedRows | None) -> None:
+    from ftspec.ui.audit import render_audit
+    from ftspec.ui.console import console
+
+    screen = console()
+    screen.print(render_audit(report))
+    if flagged is not None:
+        screen.print(f"wrote {flagged.lines:,} flags on {flagged.rows:,} rows to {out}", markup=False,
+                     highlight=False)
+    elif report.stats.get("flagged_rows"):
+        screen.print("list every flagged row with --out flagged.jsonl", markup=False, highlight=False)
+
+
+def _show_clean(summary: dict, out: Path) -> None:
+    from ftspec.ui.console import console
+
+    screen = console()
+    for name, counts in summary["files"].items():
+        screen.print(f"{name}: kept {counts['kept']:,}, removed {counts['removed']:,} -> {out / counts['written']}",
+                     markup=False, highlight=False)
+    if summary["removed_by_check"]:
+        reasons = ", ".join(f"{check} {count:,}" for check, count in summary["removed_by_check"].items())
+        screen.print(f"removed rows by check: {reasons}", markup=False, highlight=False)
+    screen.print(f"log: {out / 'clean_log.jsonl'}; the original files are unchanged", markup=False, highlight=False)

@@ -1,0 +1,62 @@
+"""Token lengths of each row under every candidate model whose tokenizer.json is on disk (tokenizers, not torch)."""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_right
+from pathlib import Path
+
+from ftspec.spec.load import LoadedSpec
+
+
+class ModelLengths:
+    def __init__(self, name: str, tokenizer):
+        self.name = name
+        self.tokenizer = tokenizer
+        self.lengths = array("I")
+
+    def measure(self, texts: list[str]) -> list[int]:
+        found = [len(encoding) for encoding in self.tokenizer.encode_batch_fast(texts, add_special_tokens=True)]
+        self.lengths.extend(found)
+        return found
+
+    def stats(self, limit: int) -> dict:
+        ordered = sorted(self.lengths)
+        if not ordered:
+            return {"rows": 0}
+        return {"rows": len(ordered), "min": ordered[0], "median": _rank(ordered, 0.5), "p95": _rank(ordered, 0.95),
+                "max": ordered[-1], "over_limit": len(ordered) - _count_at_most(ordered, limit), "limit": limit}
+
+
+def _rank(ordered: list[int], q: float) -> int:
+    """Nearest-rank percentile."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _count_at_most(ordered: list[int], limit: int) -> int:
+    return bisect_right(ordered, limit)
+
+
+def load_meters(loaded: LoadedSpec) -> tuple[list[ModelLengths], dict[str, str]]:
+    """Meters for the models whose tokenizer is on disk, and why the others were skipped."""
+    meters, skipped = [], {}
+    for model in loaded.spec.models:
+        if model.path is None:
+            skipped[model.name] = "a hub model: ftspec never downloads its tokenizer"
+            continue
+        file = loaded.resolve(model.path) / "tokenizer.json"
+        if not file.is_file():
+            skipped[model.name] = f"no tokenizer.json in {model.path}"
+            continue
+        try:
+            meters.append(ModelLengths(model.name, _load(file)))
+        except Exception as exc:  # noqa: BLE001 - a broken tokenizer file must not stop the audit
+            skipped[model.name] = f"cannot load {model.path}/tokenizer.json: {exc}"
+    return meters, skipped
+
+
+def _load(file: Path):
+    from tokenizers import Tokenizer  # ~40 ms: only when a tokenizer is on disk
+
+    return Tokenizer.from_file(str(file))

@@ -1,0 +1,32 @@
+"""Shared helpers for the data audit tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ftspec.compiler.findings import AuditReport, Finding
+from ftspec.spec.load import load_spec
+
+GPTEACHER = Path("/work/shared/data/gpteacher/toolformer-dedupe-only.json")
+
+
+def jsonl(rows: list) -> str:
+    """One line per item: dicts and lists as JSON, strings as they are (to plant broken lines)."""
+    return "".join((row if isinstance(row, str) else json.dumps(row)) + "\n" for row in rows)
+
+
+def run_audit(spec: Path) -> AuditReport:
+    from ftspec.compiler.audit import audit
+
+    return audit(load_spec(spec))
+
+
+def finding(report: AuditReport, check: str) -> Finding:
+    matches = [f for f in report.findings if f.check == check]
+    assert len(matches) == 1, f"expected one `{check}` finding, got {len(matches)}"
+    return matches[0]
+
+
+def lines(report: AuditReport, check: str) -> list[int]:
+    return [row.line for row in finding(report, check).rows]
