@@ -14,6 +14,7 @@ import os
 import random
 import re
 import time
+import zlib
 from pathlib import Path
 
 import torch
@@ -66,6 +67,12 @@ def field(row, name, default=None):
     return default if value is None else value
 
 
+def is_holdout(index):
+    """The audit's rule (ftspec/data/split.py), so `ftspec check` audits the very rows held out here:
+    row `index` (0-based, across the train files in order) goes to eval."""
+    return zlib.crc32(f"{SEED}:{index}".encode()) < HOLDOUT * 2**32
+
+
 def split_train_eval():
     """(train rows, eval rows): the eval file, or a seeded holdout from train. train.py and eval.py agree."""
     rows = [row for relative in DATA_FILES["train"] for row in read_rows(relative)]
@@ -73,9 +80,7 @@ def split_train_eval():
         return rows, read_rows(DATA_FILES["eval"])
     if not HOLDOUT:
         return rows, []
-    order = list(range(len(rows)))
-    random.Random(SEED).shuffle(order)
-    held = set(order[: max(1, round(len(rows) * HOLDOUT))])
+    held = {i for i in range(len(rows)) if is_holdout(i)}
     return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
 
 
