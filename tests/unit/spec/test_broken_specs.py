@@ -40,7 +40,7 @@ def test_broken_spec_is_reported_where_it_is(spec: Path):
         assert f"  {dotted}  " in line, output
     assert message in line, output
     if hint:
-        assert f"hint: " in output and hint in output, output
+        assert "hint: " in output and hint in output, output
 
 
 def test_missing_file_and_directory(tmp_path: Path):
