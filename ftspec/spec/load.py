@@ -136,7 +136,8 @@ _TYPE_HINTS = {
     "float_type": "write a number, such as 0.5", "bool_parsing": "write true or false",
     "bool_type": "write true or false", "string_type": "write text; quote it if it looks like a number",
     "list_type": "write a list: `[a, b]` or one `- item` per line",
-    "dict_type": "write a mapping: one `key: value` per line", "model_type": "write a mapping: one `key: value` per line",
+    "dict_type": "write a mapping: one `key: value` per line",
+    "model_type": "write a mapping: one `key: value` per line",
     "too_short": "add at least one item",
 }
 _BOUND_HINTS = {"greater_than": "use a value above {gt}", "greater_than_equal": "use {ge} or more",
