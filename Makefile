@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev]" --config-settings editable_mode=compat  # a plain .pth: 20 ms less start-up than the import-hook finder
 	touch $(STAMP)
 
 # Headless Chromium checks report.html; Debian's package, installed once where apt is available.
