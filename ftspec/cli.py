@@ -224,7 +224,7 @@ def init(directory: Annotated[Path, typer.Argument(help="where to create the pro
 @app.command(name="demo-model")
 @guarded
 def demo_model(out: Annotated[Path, typer.Argument(help="the model folder to create")],
-               pretrain_steps: Annotated[int, typer.Option(help="brief pre-training so LoRA has a base")] = 300,
+               pretrain_steps: Annotated[int, typer.Option(help="brief pre-training on unpaired domain text")] = 300,
                force: Annotated[bool, typer.Option("--force", help="rebuild even if it exists")] = False,
                debug: DebugOpt = False) -> int:
     """Make the tiny local Llama base model that the demo and the tests use (imports torch)."""

@@ -1,0 +1,38 @@
+"""The bundled demo, end to end as `make demo` runs it: check -> build -> run -> eval. The fine-tuned tiny model
+passes the gate; the base model's baselines, scored on the same rows, do not."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_SPEC, run_cli
+
+
+@pytest.mark.slow
+def test_demo_pipeline_passes_where_the_baselines_fail(tmp_path: Path, demo_model_dir: Path):
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO_SPEC.parent, project, ignore=shutil.ignore_patterns("build", "runs"))
+    for stage in ("check", "build", "run"):
+        done = run_cli(stage, "project.yaml", cwd=project)
+        assert done.returncode == 0, f"ftspec {stage}:\n{done.stdout}\n{done.stderr}"
+
+    evaluated = run_cli("eval", "project.yaml", "--json", cwd=project)
+    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert report["verdict"] == "pass"
+    assert all(gate["passed"] for gate in report["gates"])
+
+    scores = report["models"]
+    assert scores["finetuned"]["all"]["exact_match"] >= 0.9
+    for baseline in ("base_zero_shot", "base_few_shot"):
+        assert scores[baseline]["all"]["exact_match"] < 0.9  # the bar the fine-tune clears, the base does not
+
+    run_dir = next((project / "runs").iterdir())
+    for name in ("report.html", "report.md", "junit.xml", "predictions.jsonl", "train_log.jsonl", "model"):
+        assert (run_dir / name).exists(), name
+    listed = run_cli("runs", "project.yaml", cwd=project)
+    assert run_dir.name in listed.stdout and "pass" in listed.stdout
