@@ -118,7 +118,8 @@ def explain(spec: SpecArg, as_json: JsonOpt = False, debug: DebugOpt = False) ->
         from ftspec.compiler.report import decision_markdown
         from ftspec.ui.console import console
 
-        console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)))
+        # Markdown paragraphs wrap; with soft wrap they would be cropped at the edge instead.
+        console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)), soft_wrap=False)
     return 0
 
 

@@ -94,7 +94,10 @@ def buildable_plan(result: CheckResult, force: bool) -> Plan:
     updates = {"reasons": [_relocate(reason, result) for reason in plan.decision.reasons]}
     if refusals:
         updates["forced"] = True
-    return plan.model_copy(update={"decision": plan.decision.model_copy(update=updates)})
+    hp = plan.hyperparameters
+    spec, name = f"{result.loaded.path}:", f"{result.loaded.path.name}:"
+    hp = hp.model_copy(update={"reasons": {k: v.replace(spec, name) for k, v in hp.reasons.items()}})
+    return plan.model_copy(update={"decision": plan.decision.model_copy(update=updates), "hyperparameters": hp})
 
 
 def _relocate(reason, result: CheckResult):

@@ -14,8 +14,9 @@ PIPE_WIDTH = 120  # rich assumes 80 columns off a terminal; CI logs are wider th
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
-    # Errors never wrap: a file:line:col line must stay one line for editors and CI log parsers.
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, width=width)
+    # Lines never wrap (tables still fit the width): a path or a file:line:col must stay whole for editors, for
+    # CI log parsers and for copy-paste.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def print_json(document: object) -> None:

@@ -29,6 +29,7 @@ def small_project(root: Path, model_dir: Path, epochs: int, batch_size: int) -> 
     (root / "models").mkdir()
     (root / "models" / "tiny-llama").symlink_to(model_dir.resolve(), target_is_directory=True)
     text = (DEMO / "project.yaml").read_text(encoding="utf-8")
+    text = text[: text.index("\ntraining:")] if "\ntraining:" in text else text  # replaced by a shorter one
     text += (f"\ntraining:\n  epochs: {epochs}\n  batch_size: {batch_size}\n  gradient_accumulation: 1\n"
              "  eval_steps: 4\n  max_seq_length: 128\n"
              "evaluation:\n  max_examples: 4\n  generation: {max_new_tokens: 24, batch_size: 4}\n")
