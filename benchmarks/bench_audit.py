@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SOURCE = Path("/work/shared/data/gpteacher/toolformer-dedupe-only.json")
+SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gpteacher" / "toolformer-dedupe-only.json"
 REPO = Path(__file__).resolve().parents[1]
 SPEC = """ftspec: 1
 name: bench

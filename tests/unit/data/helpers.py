@@ -8,7 +8,8 @@ from pathlib import Path
 from ftspec.compiler.findings import AuditReport, Finding
 from ftspec.spec.load import load_spec
 
-GPTEACHER = Path("/work/shared/data/gpteacher/toolformer-dedupe-only.json")
+# ../shared beside the checkout, as CI lays it out.
+GPTEACHER = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "gpteacher" / "toolformer-dedupe-only.json"
 
 
 def jsonl(rows: list) -> str:

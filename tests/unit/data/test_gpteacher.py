@@ -4,6 +4,7 @@ counts and lines are worked out here independently, from the file itself."""
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -12,7 +13,9 @@ from ftspec.data.audit import Auditor
 from ftspec.spec.load import load_spec
 from tests.unit.data.helpers import GPTEACHER, finding
 
-pytestmark = pytest.mark.skipif(not GPTEACHER.is_file(), reason="needs ../shared/data/gpteacher")
+# CI always has ../shared beside the clone: there a missing file fails, never skips.
+pytestmark = pytest.mark.skipif(not GPTEACHER.is_file() and not os.environ.get("CI"),
+                                reason="needs ../shared/data/gpteacher beside the checkout")
 
 
 @pytest.fixture(scope="module")
