@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ftspec.ui.console import console, print_json
 
 
@@ -25,7 +27,8 @@ def show_build(built, as_json: bool) -> None:
     out.print(f"run them from {built.folder}:", markup=False, highlight=False)
     for step, command in built.commands.items():
         out.print(f"  {step:<6} {command}", markup=False, highlight=False)
-    out.print("or let ftspec do both in a new run folder: ftspec run SPEC", markup=False, highlight=False)
+    spec = os.path.relpath(os.path.normpath(built.folder / built.manifest["spec"]["path"]))
+    out.print(f"or let ftspec do both in a new run folder: ftspec run {spec}", markup=False, highlight=False)
 
 
 def show_status(status, as_json: bool) -> None:
