@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,7 +190,7 @@ def _unwrap_model(tp: object) -> object:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        elif origin in (typing.Union, types.UnionType):
             candidates = [a for a in typing.get_args(tp)
                           if (isinstance(a, type) and issubclass(a, BaseModel)) or typing.get_origin(a) is list]
             if not candidates:
