@@ -20,6 +20,7 @@ from ftspec.compiler.pipeline import CheckResult, check_project
 from ftspec.compiler.plan import Plan
 from ftspec.compiler.render import TEMPLATES_DIR, ScriptPaths, render_build, template_files
 from ftspec.errors import ExitCode, UsageError
+from ftspec.fsutil import swap_in_folder
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -267,20 +268,15 @@ def write_atomically(built: Build) -> None:
     _refuse_foreign_folder(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
-    old = None
     try:
         for name, text in built.files.items():
             (staging / name).write_text(text, encoding="utf-8", newline="\n")
         if folder.exists():
             _carry_over(folder, staging, built)
-            old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-            os.replace(folder, old)
-        os.replace(staging, folder)
+        swap_in_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _carry_over(folder: Path, staging: Path, built: Build) -> None:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from ftspec.errors import UsageError
+from ftspec.fsutil import swap_in_folder
 
 SEED = 1234
 VOCAB_SIZE = 1024
@@ -76,7 +77,7 @@ def make_demo_model(out: Path, pretrain_steps: int = PRETRAIN_STEPS, force: bool
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a model folder is ordinary shared output
     try:
         _build(staging, pretrain_steps)
-        _replace(staging, out)
+        swap_in_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -89,16 +90,6 @@ def _umask() -> int:
     os.umask(mask)
     return mask
 
-
-def _replace(staging: Path, out: Path) -> None:
-    """Swap the finished folder into place; the old one (only with --force) is removed after the swap."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-    os.replace(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
 
 
 def _build(folder: Path, pretrain_steps: int) -> None:
