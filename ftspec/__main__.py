@@ -1,3 +1,3 @@
-from ftspec.cli import main
+from ftspec.cli import entry
 
-main()
+entry()

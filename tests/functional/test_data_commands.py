@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from ftspec.cli import app
+from tests.invoke import invoke as invoke_cli
 
 DUPLICATES = 25  # more than a finding lists (20): the flagged file must still hold every one
 
@@ -41,7 +40,7 @@ def project(tmp_path):
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(app, [str(a) for a in args])
+    return invoke_cli(list(args))
 
 
 def test_data_audit_writes_every_flagged_row(project, tmp_path):

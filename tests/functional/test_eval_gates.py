@@ -7,17 +7,16 @@ import json
 import math
 
 import pytest
-from typer.testing import CliRunner
 
-from ftspec.cli import app
 from tests.functional.eval_helpers import RUN_ID, overfitting_log, rows, write_project, write_run
+from tests.invoke import invoke
 
 ORDERS = [(f'{{"item": "mug", "qty": {i}}}', f'{{"item": "mug", "qty": {i}}}') for i in range(1, 21)]
 WRONG = [(ref, '{"item": "cup", "qty": 0}') for ref, _ in ORDERS]
 
 
 def run_eval(spec, *args, env=None):
-    result = CliRunner().invoke(app, ["eval", str(spec), *args], env={"NO_COLOR": "1", "COLUMNS": "200",
+    result = invoke(["eval", str(spec), *args], env={"NO_COLOR": "1", "COLUMNS": "200",
                                                                        "GITHUB_STEP_SUMMARY": "", **(env or {})})
     return result
 
@@ -286,9 +285,9 @@ def test_eval_imports_no_training_library(tmp_path):
 
     spec = write_project(tmp_path, [{"name": "rouge_l", "threshold": ">= 0.5"}])
     write_run(tmp_path, rows("finetuned", ORDERS), train_log=overfitting_log())
-    probe = ("import sys; from typer.testing import CliRunner; from ftspec.cli import app; "
-             "r = CliRunner().invoke(app, ['eval', sys.argv[1]]); "
-             "print(r.exit_code, sorted({m.split('.')[0] for m in sys.modules} & "
+    probe = ("import contextlib, io, sys\nfrom ftspec.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    code = main(['eval', sys.argv[1]])\n"
+             "print(code, sorted({m.split('.')[0] for m in sys.modules} & "
              "{'torch', 'transformers', 'peft', 'trl', 'datasets', 'accelerate', 'bitsandbytes'}))")
     out = subprocess.run([sys.executable, "-c", probe, str(spec)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "[]"]

@@ -11,10 +11,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from ftspec.cli import app
 from tests.functional.eval_helpers import overfitting_log, rows, write_project, write_run
+from tests.invoke import invoke
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ORDERS = [(f'{{"item": "mug", "qty": {i}}}', f'{{"item": "mug", "qty": {i}}}') for i in range(1, 13)]
@@ -60,7 +59,7 @@ def report_page(tmp_path) -> Path:
     base = rows("base_few_shot", [(ref, "no idea") for ref, _ in ORDERS])
     adversarial = rows("finetuned", ORDERS, "adversarial")
     run = write_run(tmp_path, tuned + base + adversarial, train_log=overfitting_log())
-    result = CliRunner().invoke(app, ["eval", str(spec)], env={"NO_COLOR": "1", "GITHUB_STEP_SUMMARY": ""})
+    result = invoke(["eval", str(spec)], env={"NO_COLOR": "1", "GITHUB_STEP_SUMMARY": ""})
     assert result.exit_code == 1, result.output
     return run / "report.html"
 

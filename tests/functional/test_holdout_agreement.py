@@ -7,9 +7,7 @@ import ast
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from ftspec.cli import app
+from tests.invoke import invoke
 
 HEAVY = {"torch", "datasets", "peft", "transformers", "trl", "accelerate", "bitsandbytes"}
 DATA_FUNCTIONS = {"read_rows", "field", "is_holdout", "split_train_eval"}
@@ -46,9 +44,9 @@ data: {{format: prompt_completion, train: train.jsonl, holdout: 0.25, quality: {
 models: [{{name: tiny, path: {tiny_model_dir}}}]
 training: {{seed: 7}}
 """)
-    checked = CliRunner().invoke(app, ["check", str(spec), "--json"])
+    checked = invoke(["check", str(spec), "--json"])
     audit_rows = json.loads(checked.output)["audit"]["stats"]["rows"]
-    built = CliRunner().invoke(app, ["build", str(spec)])
+    built = invoke(["build", str(spec)])
     assert built.exit_code == 0, built.output
 
     train, held = _data_functions(tmp_path / "build" / "train.py")["split_train_eval"]()

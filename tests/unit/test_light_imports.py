@@ -11,12 +11,12 @@ from tests.conftest import DEMO_SPEC
 HEAVY = ("torch", "transformers", "peft", "trl", "datasets", "accelerate", "bitsandbytes")
 
 PROBE = """
-import json, sys
-from typer.testing import CliRunner
-from ftspec.cli import app
-result = CliRunner().invoke(app, ["check", sys.argv[1], "--json"])
+import contextlib, io, json, sys
+from ftspec.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["check", sys.argv[1], "--json"])
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in {heavy})
-print(json.dumps({{"exit": result.exit_code, "heavy": loaded}}))
+print(json.dumps({{"exit": code, "heavy": loaded}}))
 """
 
 

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from ftspec.cli import app
 from ftspec.compiler.report import APPROACH_TITLES
+from tests.invoke import invoke
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
 EXAMPLES = sorted(SPECS.glob("*/project.yaml"))
@@ -22,10 +21,10 @@ EXPECTED = {  # the examples written to show one row of the matrix each: (approa
 
 @pytest.mark.parametrize("spec", EXAMPLES, ids=[p.parent.name for p in EXAMPLES])
 def test_check_shows_a_decision(spec):
-    result = CliRunner().invoke(app, ["check", str(spec)])
+    result = invoke(["check", str(spec)])
     assert result.exit_code == 0, result.output
     assert "decision:" in result.output
-    body = json.loads(CliRunner().invoke(app, ["check", str(spec), "--json"]).output)
+    body = json.loads(invoke(["check", str(spec), "--json"]).output)
     assert f"decision: {APPROACH_TITLES[body['decision']['approach']]}" in result.output
     for candidate in body["plan"]["candidates"]:
         assert candidate["name"] in result.output
@@ -33,7 +32,7 @@ def test_check_shows_a_decision(spec):
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_lands_on_its_matrix_row(name):
-    body = json.loads(CliRunner().invoke(app, ["check", str(SPECS / name / "project.yaml"), "--json"]).output)
+    body = json.loads(invoke(["check", str(SPECS / name / "project.yaml"), "--json"]).output)
     approach, method, adapter = EXPECTED[name]
     assert (body["decision"]["approach"], body["plan"]["method"], body["plan"]["adapter"]) == \
         (approach, method, adapter)
@@ -41,7 +40,7 @@ def test_example_lands_on_its_matrix_row(name):
 
 
 def test_explain_prints_reasons_memory_and_settings():
-    result = CliRunner().invoke(app, ["explain", str(SPECS / "clinical-notes" / "project.yaml")])
+    result = invoke(["explain", str(SPECS / "clinical-notes" / "project.yaml")])
     assert result.exit_code == 0, result.output
     for heading in ("Why", "Prerequisites", "Memory per candidate", "Training settings"):
         assert heading in result.output

@@ -8,9 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from ftspec.cli import app
+from tests.invoke import invoke
 
 BROKEN = Path(__file__).parent / "broken"
 CASES = sorted(BROKEN.glob("*.yaml"))
@@ -30,7 +29,7 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("spec", CASES, ids=lambda p: p.stem)
 def test_broken_spec_is_reported_where_it_is(spec: Path):
     loc, dotted, message, hint = expectation(spec)
-    result = CliRunner().invoke(app, ["check", str(spec)])
+    result = invoke(["check", str(spec)])
     output = result.output
     assert result.exit_code == 2, output
     assert "Traceback" not in output
@@ -45,7 +44,7 @@ def test_broken_spec_is_reported_where_it_is(spec: Path):
 
 def test_missing_file_and_directory(tmp_path: Path):
     for target, message in ((tmp_path / "nope.yaml", "no such file"), (tmp_path, "is a directory")):
-        result = CliRunner().invoke(app, ["check", str(target)])
+        result = invoke(["check", str(target)])
         assert result.exit_code == 2
         assert f"{target}  {message}" in result.output
         assert "hint:" in result.output
@@ -54,7 +53,7 @@ def test_missing_file_and_directory(tmp_path: Path):
 def test_zero_byte_file(tmp_path: Path):
     spec = tmp_path / "p.yaml"
     spec.write_bytes(b"")
-    result = CliRunner().invoke(app, ["check", str(spec)])
+    result = invoke(["check", str(spec)])
     assert result.exit_code == 2 and "the spec is empty" in result.output
 
 
@@ -62,7 +61,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path):
     spec = tmp_path / "p.yaml"
     spec.write_text("ftspec: 1\nname: x\ndata: {format: instruct, train: t.jsonl, holdot: 0.1}\n"
                     "models: [{name: m, hub: o/m, params: 1B}]\nmetrics: [{name: exact_mach, threshold: '>= x'}]\n")
-    result = CliRunner().invoke(app, ["check", str(spec)])
+    result = invoke(["check", str(spec)])
     assert result.exit_code == 2
     assert "4 problems in the spec" in result.output
     for fragment in ("did you mean `instruction`", "did you mean `holdout`", "did you mean `exact_match`",
@@ -76,7 +75,7 @@ def test_json_errors_carry_locations(tmp_path: Path):
     spec = tmp_path / "p.yaml"
     spec.write_text("ftspec: 1\nname: x\ndata: {format: chat, train: t.jsonl}\nmodels: [{name: m, hub: o/m}]\n"
                     "tracking: tensorbord\n")
-    result = CliRunner().invoke(app, ["check", str(spec), "--json"])
+    result = invoke(["check", str(spec), "--json"])
     assert result.exit_code == 2
     document = json.loads(result.output)
     assert document["ok"] is False and document["exit_code"] == 2

@@ -15,6 +15,7 @@ from ftspec.spec.load import load_spec
 from ftspec.spec.models import parse_params
 from ftspec.spec.schema import schema_json
 from ftspec.spec.threshold import parse_threshold
+from tests.invoke import invoke
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -84,16 +85,11 @@ def test_schema_command_prints_the_schema():
 
 
 def test_init_scaffolds_a_project_that_passes_check(tmp_path: Path):
-    from typer.testing import CliRunner
-
-    from ftspec.cli import app
-
-    runner = CliRunner()
-    created = runner.invoke(app, ["init", str(tmp_path / "proj")])
+    created = invoke(["init", str(tmp_path / "proj")])
     assert created.exit_code == 0, created.output
     spec = tmp_path / "proj" / "project.yaml"
     assert "# " in spec.read_text()  # commented
-    checked = runner.invoke(app, ["check", str(spec)])
+    checked = invoke(["check", str(spec)])
     assert checked.exit_code == 0, checked.output
-    again = runner.invoke(app, ["init", str(tmp_path / "proj")])
+    again = invoke(["init", str(tmp_path / "proj")])
     assert again.exit_code == 2 and "never overwrites" in again.output
