@@ -1,6 +1,6 @@
 """AuditReport: what the data audit found. The JSON names are a contract (`audit.findings[]`, `audit.stats`)."""
 
-from __future__ import annotations
+# pydantic models: no `from __future__ import annotations`, so pydantic need not eval annotation strings
 
 from typing import Literal
 

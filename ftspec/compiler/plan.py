@@ -4,7 +4,7 @@ JSON names a contract: decision.approach, decision.reasons[], decision.prerequis
 plan.method, plan.model, plan.candidates[] {name, method, estimated_memory_gb, fits}.
 """
 
-from __future__ import annotations
+# pydantic models: no `from __future__ import annotations`, so pydantic need not eval annotation strings
 
 from typing import Literal
 

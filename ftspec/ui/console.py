@@ -15,8 +15,9 @@ def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
     # Lines never wrap (tables still fit the width): a path or a file:line:col must stay whole for editors, for
-    # CI log parsers and for copy-paste.
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    # CI log parsers and for copy-paste. No :emoji: codes: a spec's text is shown as written (and rich's emoji table
+    # costs 4 ms to import).
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width, emoji=False)
 
 
 def print_json(document: object) -> None:
