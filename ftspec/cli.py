@@ -186,14 +186,14 @@ def _force(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ftspec", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=_Formatter)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     _spec(_command(commands, "check", check))
     _spec(_command(commands, "explain", explain))
 
     p = _command(commands, "build", build)
     _spec(p)
-    p.add_argument("--out", type=Path, help="write here instead of build/ beside the spec")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write here instead of build/ beside the spec")
     p.add_argument("--check", dest="check_only", action="store_true",
                    help="exit 1 if the build is stale; write nothing")
     _force(p)
@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(commands, "run", run)
     _spec(p)
     p.add_argument("--resume", metavar="ID", help="continue run ID (or 'last') from its last checkpoint")
-    p.add_argument("--build", dest="build_dir", type=Path, help="the build folder (default: build/)")
+    p.add_argument("--build", dest="build_dir", type=Path, metavar="DIR", help="the build folder (default: build/)")
     p.add_argument("--no-eval", dest="skip_eval", action="store_true", help="train only")
     _force(p)
 
@@ -217,28 +217,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "demo-model", demo_model, json=False)
     p.add_argument("out", type=Path, metavar="OUT", help="the model folder to create")
-    p.add_argument("--pretrain-steps", type=int, default=300, help="brief pre-training on unpaired domain text")
+    p.add_argument("--pretrain-steps", type=int, default=300, metavar="N",
+                   help="brief pre-training on unpaired domain text (default: 300)")
     p.add_argument("--force", action="store_true", help="rebuild even if it exists")
 
     data = commands.add_parser("data", help="Audit and clean the training data named by a spec.",
                                description="Audit and clean the training data named by a spec.",
                                formatter_class=_Formatter)
     data.set_defaults(usage=data)
-    data_commands = data.add_subparsers(title="commands", metavar="COMMAND")
+    data_commands = data.commands = data.add_subparsers(title="commands", metavar="COMMAND")
     p = _command(data_commands, "audit", data_audit)
     _spec(p)
-    p.add_argument("--out", type=Path, help="write every flagged row here (JSONL)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write every flagged row here (JSONL)")
     p = _command(data_commands, "clean", data_clean)
     _spec(p)
-    p.add_argument("--out", type=Path, required=True, help="folder for the cleaned copy and its log")
+    p.add_argument("--out", type=Path, metavar="DIR", required=True, help="folder for the cleaned copy and its log")
     return parser
 
 
 # -- running a command ---------------------------------------------------------------------------------------------
 
+def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """argparse (before 3.14) names every choice for a mistyped command; the nearest one helps more."""
+    from ftspec.spec.hints import did_you_mean
+
+    names = list(parser.commands.choices)
+    words = [word for word in argv if not word.startswith("-")]
+    if not words:
+        return None
+    if words[0] not in names:
+        return f"unknown command `{words[0]}`; " + (did_you_mean(words[0], names) or "see `ftspec --help`")
+    nested = parser.commands.choices[words[0]]
+    return _unknown_command(nested, words[1:]) if hasattr(nested, "commands") else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, run one command, and turn every failure into a short message and its exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    unknown = _unknown_command(parser, argv)
+    if unknown:
+        print(f"error: {unknown}", file=sys.stderr)
+        return int(ExitCode.INVALID)
     try:
         options = vars(parser.parse_args(argv))
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
