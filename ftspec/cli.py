@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "eval", eval_)
     _spec(p)
-    p.add_argument("--run", dest="run_id", metavar="ID", help="the run to score (default: the latest)")
+    p.add_argument("--run", dest="run_id", metavar="ID",
+                   help="the run to score: an id, a unique prefix of one, or last (the default)")
 
     _spec(_command(commands, "runs", runs))
     _command(commands, "schema", schema, json=False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftspec.errors import UsageError
+from ftspec.runtime.rundir import matching
 
 PREDICTIONS = "predictions.jsonl"
 TRAIN_LOG = "train_log.jsonl"
@@ -24,15 +25,17 @@ def run_ids(runs_dir: Path) -> list[str]:
 
 
 def pick_run(runs_dir: Path, run_id: str | None) -> Path:
+    """The run to score: the latest by default, else what --run names (`last`, an id, or a unique prefix of one).
+    Any folder counts, so a run made by hand or by another tool can be scored too."""
     ids = run_ids(runs_dir)
     if not ids:
         raise UsageError(f"no runs under {runs_dir}", "start one with `ftspec run SPEC`")
-    if run_id is None:
-        return runs_dir / ids[-1]
-    if run_id in ids:
-        return runs_dir / run_id
+    found = matching(ids, run_id or "last")
+    if len(found) == 1:
+        return runs_dir / found[0]
     shown = ", ".join(ids[-5:]) + (f" (and {len(ids) - 5} older)" if len(ids) > 5 else "")
-    raise UsageError(f"no run `{run_id}` under {runs_dir}", f"pass --run with one of: {shown}")
+    what = f"no run `{run_id}`" if not found else f"`{run_id}` matches {len(found)} runs"
+    raise UsageError(f"{what} under {runs_dir}", f"pass --run with `last`, an id or a unique prefix: {shown}")
 
 
 @dataclass

@@ -48,16 +48,21 @@ def list_runs(root: Path) -> list[tuple[Path, RunStatus | None]]:
     return sorted(found, key=lambda item: (item[1].started if item[1] else 0.0, item[0].name))
 
 
+def matching(names: list[str], ref: str) -> list[str]:
+    """What a run reference names, for `run --resume` and `eval --run` alike: `last` is the newest of names (given
+    oldest first), an exact id is itself, anything else is every id it starts."""
+    if ref == "last":
+        return names[-1:]
+    return [name for name in names if name == ref] or [name for name in names if name.startswith(ref)]
+
+
 def find_run(root: Path, ref: str) -> tuple[Path, RunStatus]:
     """`last` or an id (a unique prefix is enough) -> the run folder and its status."""
     runs = list_runs(root)
     if not runs:
         raise UsageError(f"no runs under {root}", "start one with `ftspec run SPEC`")
-    if ref == "last":
-        matches = runs[-1:]
-    else:
-        matches = [item for item in runs if item[0].name == ref] or \
-                  [item for item in runs if item[0].name.startswith(ref)]
+    chosen = set(matching([path.name for path, _ in runs], ref))
+    matches = [item for item in runs if item[0].name in chosen]
     if len(matches) != 1:
         known = ", ".join(path.name for path, _ in runs[-5:])
         what = "no run" if not matches else f"{len(matches)} runs"

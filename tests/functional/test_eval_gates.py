@@ -228,6 +228,11 @@ def test_run_selection_and_its_errors(tmp_path):
     missing = run_eval(spec, "--run", "nope")
     assert missing.exit_code == 2
     assert "no run `nope`" in missing.output and "20250101-090000-aaaa, 20250102-090000-bbbb" in missing.output
+    # the same references as `run --resume`: a unique prefix, or last
+    assert run_eval(spec, "--run", "20250101").exit_code == 1
+    assert run_eval(spec, "--run", "last").exit_code == 0
+    ambiguous = run_eval(spec, "--run", "2025")
+    assert ambiguous.exit_code == 2 and "`2025` matches 2 runs" in ambiguous.output
     (tmp_path / "runs" / "20250103-090000-cccc").mkdir()
     unfinished = run_eval(spec)
     assert unfinished.exit_code == 2 and "has no predictions.jsonl" in unfinished.output
