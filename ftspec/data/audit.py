@@ -1,8 +1,12 @@
 """The data audit: stream every data file of a spec once, run every check, tally findings.
 
-Rows go through in batches: the per-row checks run as a row is read; the near-duplicate, leakage and length checks
+Rows go through in batches (readers.Batch). The per-row checks run a check at a time over a batch: for the flat
+formats (instruction, prompt_completion) on whole columns, normalising each field of the batch in one pass and
+making a Row only for a row that is flagged; row by row otherwise. The near-duplicate, leakage and length checks
 run once per batch (one call into Rust for the MinHash signatures, one into tokenizers). Memory holds hashes and
-signatures, never the rows: a batch is handed to the sink (the flagged-row or cleaned-copy writer) and dropped.
+signatures, never the rows, and a bounded number of those in Python objects: past a few thousand rows they move
+to sorted arrays (FirstRows, NearIndex), the MinHash digests to a temporary file. A batch is handed to the sink
+(the flagged-row or cleaned-copy writer) and dropped.
 
 Each check flags the later row of a pair (a duplicate, a conflict, a leak) so a row's verdict is final when its
 batch ends, and `ftspec data clean` can write its copy in the same pass. Eval-side files are read before train,
@@ -14,19 +18,31 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import count
 
 from ftspec.compiler.findings import AuditReport
 from ftspec.data.collect import Tally
-from ftspec.data.formats import RowProblem, View, make_extractor
-from ftspec.data.readers import Row, file_kind, read_rows
+from ftspec.data.firstrows import FirstRows
+from ftspec.data.formats import Columns, RowProblem, View, make_column_extractor, make_extractor
+from ftspec.data.readers import Batch, Row, file_kind, read_batches
 from ftspec.data.size import size_problems
 from ftspec.data.split import is_holdout
-from ftspec.data.text import SHORT, SOURCE_START, WHITESPACE, Boilerplate, placeholder_reason, text_key
+from ftspec.data.text import (
+    SHORT,
+    SOURCE_START,
+    WHITESPACE,
+    Boilerplate,
+    column_keys,
+    placeholder_reason,
+    placeholder_suspects,
+    positions_holding,
+    text_key,
+)
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.vocab import AUDIT_CHECKS, FORMAT_FIELDS
 
-BATCH = 1024
 BOILERPLATE_SAMPLE = 20_000
+SMALL_FIRST_ROWS = 16_384
 DEFAULT_MAX_TOKENS = 2048
 EVAL_SPLITS = ("eval", "adversarial", "regression")
 
@@ -40,7 +56,7 @@ class SplitState:
 
     rows: int = 0
     error_rows: int = 0
-    prompts: dict = field(default_factory=dict)  # prompt key -> (target key, ref) of its first row
+    prompts: FirstRows = field(default_factory=FirstRows)  # prompt key -> (target key, ref) of its first row
     rows_seen: dict = field(default_factory=dict)  # (prompt, target) key -> ref, for rows after a prompt's first
     near: object = None  # NearIndex of whole rows
     prompt_near: object = None  # NearIndex of prompts, for leakage
@@ -58,6 +74,7 @@ class Auditor:
         self.severity = {check: quality.severity.get(check, default) for check, default in AUDIT_CHECKS.items()}
         self.tallies = {check: Tally(check, sev) for check, sev in self.severity.items() if sev != "off"}
         self.extract = make_extractor(spec.data.format, spec.data.fields)
+        self.extract_columns = make_column_extractor(spec.data.format, spec.data.fields)
         self.preference = spec.data.format == "preference"
         self.tags_column = spec.data.fields.get("tags", "tags")
         self.threshold = quality.near_duplicate_threshold
@@ -69,8 +86,14 @@ class Auditor:
         self.rules, self.rule_problems = self._target_rules()
         self.meters, self.skipped_tokenizers = self._meters()
         self.boilerplate = Boilerplate()
+        self.read_ahead: dict[str, list[Batch]] = {}  # file -> its batches, read while learning the boilerplate
         self.near_on = "near_duplicate" in self.tallies
         self.leak_on = "leakage" in self.tallies
+        # the checks that run once a batch, on the rows' views
+        self.batched = self.near_on or self.leak_on or bool(self.meters) or sink is not None
+        # the exact checks' dict moves to sorted arrays past this many prompts: sooner where a big file's
+        # near-duplicate index imports numpy anyway, later where that import would be a sixth of the audit
+        self.first_rows_recent = SMALL_FIRST_ROWS if self.near_on or self.leak_on else None
 
     def _target_rules(self):
         if "format_mismatch" not in self.tallies:
@@ -101,19 +124,33 @@ class Auditor:
         return self._report(time.perf_counter() - started)
 
     def _learn_boilerplate(self, names: list[str]) -> None:
-        """A first look at up to BOILERPLATE_SAMPLE rows of each file for lines that many rows share."""
+        """A first look at up to BOILERPLATE_SAMPLE rows of each file for lines that many rows share. Files read
+        whole here, up to BOILERPLATE_SAMPLE rows in all (a small spec's), keep their rows for the audit's pass
+        instead of being read twice."""
+        kept = 0
         for name in names:
             path = self.loaded.resolve(name)
-            for i, raw in enumerate(read_rows(path, file_kind(path))):
-                if i >= BOILERPLATE_SAMPLE:
+            batches, seen = [], 0
+            for batch in read_batches(path, file_kind(path), name):
+                batches.append(batch)
+                for raw in batch.rows()[:BOILERPLATE_SAMPLE - seen]:
+                    self._observe(raw)
+                seen += len(batch)
+                if seen >= BOILERPLATE_SAMPLE:
                     break
-                try:
-                    view = self.extract(raw.record) if raw.error is None else None
-                except RowProblem:
-                    continue
-                if view is not None:
-                    self.boilerplate.observe(view.prompt, view.target, view.rejected or "")
+            else:
+                if kept + seen <= BOILERPLATE_SAMPLE and name not in self.read_ahead:
+                    self.read_ahead[name] = batches
+                    kept += seen
         self.boilerplate.settle()
+
+    def _observe(self, row: Row) -> None:
+        try:
+            view = self.extract(row.record) if row.error is None else None
+        except RowProblem:
+            return
+        if view is not None:
+            self.boilerplate.observe(view.prompt, view.target, view.rejected or "")
 
     def _audit_file(self, name: str, split: str) -> None:
         path = self.loaded.resolve(name)
@@ -121,40 +158,44 @@ class Auditor:
         file_index = len(self.file_names)
         self.file_names.append(name)
         holdout = self.loaded.spec.data.holdout if split == "train" else None
-        seed = self.loaded.spec.training.seed
         self.file_stats[name] = {"split": "train+holdout" if holdout else split, "kind": kind, "rows": 0,
                                  "flagged": 0}
         self._state(split)
         if holdout:
             self._state("eval")
-        batched = self.near_on or self.leak_on or bool(self.meters) or self.sink is not None
-        batch: list[Row] = []
-        check_row, rows = self._check_row, 0
+        rows = 0
         self._base = file_index << 32  # a row's ref: self._base | row.line
-        for row in read_rows(path, kind, name):
-            rows += 1
-            row.split = split
-            if holdout:  # rows that fail to parse stay in train
-                if row.error is None:
-                    row.split = "eval" if is_holdout(self._holdout_index, seed, holdout) else "train"
-                    self._holdout_index += 1
-                self.splits[row.split].rows += 1
-            check_row(row)
-            if batched:
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    self._finish_batch(batch)
-                    batch = []
-        if batch:
-            self._finish_batch(batch)
+        for batch in self.read_ahead.pop(name, None) or read_batches(path, kind, name):
+            rows += len(batch)
+            self._assign_splits(batch, split, holdout)
+            self._check_rows(batch)
+            if self.batched:
+                self._finish_batch(batch.rows())
+            for state in self.splits.values():
+                state.prompts.settle()
         self.file_stats[name]["rows"] = rows
         if not holdout:
             self.splits[split].rows += rows
 
+    def _assign_splits(self, batch: Batch, split: str, holdout) -> None:
+        batch.split = split
+        if not holdout:
+            if self.batched or batch.has_rows():
+                for row in batch.rows():
+                    row.split = split
+            return
+        seed = self.loaded.spec.training.seed
+        for row in batch.rows():  # rows that fail to parse stay in train
+            row.split = split
+            if row.error is None:
+                row.split = "eval" if is_holdout(self._holdout_index, seed, holdout) else "train"
+                self._holdout_index += 1
+            self.splits[row.split].rows += 1
+
     def _state(self, split: str) -> SplitState:
         state = self.splits.get(split)
         if state is None:
-            state = self.splits[split] = SplitState()
+            state = self.splits[split] = SplitState(prompts=FirstRows(self.first_rows_recent))
         return state
 
     def _flag(self, row: Row, check: str, message: str) -> None:
@@ -174,64 +215,140 @@ class Auditor:
 
     # -- per-row checks ---------------------------------------------------------------------------------------
 
-    def _check_row(self, row: Row) -> None:
+    def _check_rows(self, batch: Batch) -> None:
+        """Column by column where the format is flat and every row of the batch is well formed (most batches);
+        row by row otherwise. Both give the same findings, in the same order: the exact checks come last, once
+        the batch's prompt keys are known (see FirstRows.prefetch)."""
+        columns = self.extract_columns(batch.records) if self.extract_columns else None
+        if columns is not None and self._check_columns(batch, columns):
+            return
+        keyed = [(row, keys) for row in batch.rows() if (keys := self._check_row(row)) is not None]
+        self._prefetch([keys[0] for _, keys in keyed])
+        for row, (prompt_key, target_key, answers) in keyed:
+            if answers is not None:
+                self._preference_conflict(row, self.splits[row.split], prompt_key, *answers)
+            self._exact_keys(row, prompt_key, target_key)
+
+    def _prefetch(self, prompt_keys: list[int]) -> None:
+        for state in self.splits.values():
+            state.prompts.prefetch(prompt_keys)
+
+    def _check_row(self, row: Row) -> tuple | None:
+        """The checks of one row up to the exact ones, and the row's keys for those: (prompt key, target key,
+        the chosen and rejected answers' keys of a preference row)."""
         if row.error is not None:
             self._flag(row, "parse_error", row.error)
-            return
+            return None
         try:
             view = self.extract(row.record)
         except RowProblem as problem:
             self._flag(row, problem.check, str(problem))
-            return
+            return None
         row.view = view
-        # lower-cased once, for the merged-instructions gate here and for the duplicate keys in _exact
+        # lower-cased once, for the merged-instructions gate here and for the duplicate keys in _keys
         prompt, target = view.prompt.lower(), view.target.lower()
         merged = "nstruction" in prompt or "nstruction" in target or (
             view.rejected is not None and "nstruction" in view.rejected.lower())
-        for text, layout in zip(view.texts, view.layout, strict=False):
+        if reason := self._placeholder(view.texts, view.layout, merged, view.target):
+            self._flag(row, "placeholder", reason)
+        if self.rules:
+            self._format_mismatch(row, view.target)
+        return self._keys(view, prompt, target)
+
+    @staticmethod
+    def _placeholder(texts: tuple, layouts: tuple, merged: bool, target: str) -> str | None:
+        for text, layout in zip(texts, layouts, strict=False):
             # placeholder_reason's cheap gate, inline (most rows fail it): short values, a suspected merge, or a
             # source short enough to be a bare URL or attachment and starting like one
             size = len(text)
             if not size or (size > SHORT and not merged and (
                     size > layout[2] or (text[0] not in SOURCE_START and "ttach" not in text))):
                 continue
-            if reason := placeholder_reason(text, layout[1], view.target):
-                self._flag(row, "placeholder", f"`{layout[0]}`: {reason}")
-                break
-        if self.rules:
-            self._format_mismatch(row, view)
-        self._exact(row, view, prompt, target)
+            if reason := placeholder_reason(text, layout[1], target):
+                return f"`{layout[0]}`: {reason}"
+        return None
 
-    def _format_mismatch(self, row: Row, view: View) -> None:
+    def _check_columns(self, batch: Batch, columns: Columns) -> bool:
+        """_check_row for a batch of well-formed rows of a flat format, a check at a time: each field of the whole
+        batch is normalised in one pass, only the rows that pass a placeholder gate are looked at one by one, and
+        a Row is made only for a row that is flagged. False (nothing done) when a text holds a NUL."""
+        texts = columns.texts
+        keyed = [column_keys(column) for column in texts]
+        if None in keyed:
+            return False
+        # rows that may hold "instruction": a superset of _check_row's `merged`, which only widens the gate that
+        # placeholder_reason() decides on
+        merged = set().union(*(positions_holding(normalised, b"nstruction") for normalised, _ in keyed))
+        suspects = merged.union(*(placeholder_suspects(column, layout[2])
+                                  for column, layout in zip(texts, columns.layout, strict=True)))
+        for i in sorted(suspects):
+            row_texts = tuple(column[i] for column in texts)
+            if reason := self._placeholder(row_texts, columns.layout, i in merged, row_texts[-1]):
+                self._flag(batch.row(i), "placeholder", reason)
+        if self.rules:
+            for row, target in zip(batch.rows(), texts[-1], strict=True):
+                self._format_mismatch(row, target)
+        if self.batched:
+            for row, view in zip(batch.rows(), columns.views(), strict=True):
+                row.view = view
+        prompt_parts = keyed[0][1] if columns.prompt_fields == 1 else map(bytes.__add__, keyed[0][1], keyed[1][1])
+        prompt_keys = list(map(hash, prompt_parts))
+        self._prefetch(prompt_keys)
+        self._exact_batch(batch, prompt_keys, map(hash, keyed[-1][1]))
+        return True
+
+    def _exact_batch(self, batch: Batch, prompt_keys, target_keys) -> None:
+        """_exact_keys for a batch, with its commonest case (a new prompt, one split, no other split to leak
+        into) inline."""
+        if self.loaded.spec.data.holdout or (self.leak_on and len(self.splits) > 1):
+            for row, prompt_key, target_key in zip(batch.rows(), prompt_keys, target_keys, strict=True):
+                self._exact_keys(row, prompt_key, target_key)
+            return
+        state, base = self.splits[batch.split], self._base
+        prompts = state.prompts
+        lookup, newest = prompts.get if prompts.fetched else prompts.newest.get, prompts.newest
+        for i, line, prompt_key, target_key in zip(count(), batch.lines, prompt_keys, target_keys):
+            seen = lookup(prompt_key)
+            if seen is None:
+                newest[prompt_key] = (target_key, base | line)
+            else:
+                self._repeated_prompt(batch.row(i), state, seen, prompt_key, target_key)
+
+    def _format_mismatch(self, row: Row, target: str) -> None:
         record = row.record
         for rule in self.rules:
             tags = record.get(self.tags_column) if rule.slice not in ("all", *EVAL_SPLITS) else None
-            if rule.applies(row.split, tags) and (reason := rule.test(view.target)):
+            if rule.applies(row.split, tags) and (reason := rule.test(target)):
                 self._flag(row, "format_mismatch", f"target {reason}")
                 return
 
-    def _exact(self, row: Row, view: View, prompt: str, target: str) -> None:
-        """Exact duplicates, conflicting labels and exact leakage, from hashes of the row's lower-cased texts with
-        whitespace removed (text_key(), inline: it is a measurable share of the exact checks). A prompt's first row
-        answers both questions in one lookup; rows_seen only holds the prompts that have several targets."""
-        state = self.splits[row.split]
+    def _keys(self, view: View, prompt: str, target: str) -> tuple:
+        """Hashes of the row's lower-cased texts with whitespace removed (text_key(), inline: it is a measurable
+        share of the exact checks)."""
         prompt_key = hash(prompt.encode("utf-8", "surrogatepass").translate(None, WHITESPACE))
         if self.preference:
-            chosen_key, rejected_key = text_key(view.target), text_key(view.rejected)
-            target_key = hash((chosen_key, rejected_key))
-            self._preference_conflict(row, state, prompt_key, chosen_key, rejected_key)
-        else:
-            target_key = hash(target.encode("utf-8", "surrogatepass").translate(None, WHITESPACE))
+            answers = text_key(view.target), text_key(view.rejected)
+            return prompt_key, hash(answers), answers
+        return prompt_key, hash(target.encode("utf-8", "surrogatepass").translate(None, WHITESPACE)), None
+
+    def _exact_keys(self, row: Row, prompt_key: int, target_key: int) -> None:
+        """A prompt's first row answers both questions in one lookup; rows_seen only holds the prompts that have
+        several targets."""
+        state = self.splits[row.split]
         seen = state.prompts.get(prompt_key)
         if seen is None:
-            state.prompts[prompt_key] = (target_key, self._base | row.line)
-        elif seen[0] == target_key:
+            state.prompts.add(prompt_key, target_key, self._base | row.line)
+        else:
+            self._repeated_prompt(row, state, seen, prompt_key, target_key)
+        if self.leak_on:
+            self._exact_leak(row, prompt_key)
+
+    def _repeated_prompt(self, row: Row, state: SplitState, seen: tuple, prompt_key: int, target_key: int) -> None:
+        if seen[0] == target_key:
             row.duplicate = True
             self._flag(row, "exact_duplicate", f"same as {self._where(seen[1])}")
         else:
             self._another_target(row, state, seen, hash((prompt_key, target_key)))
-        if self.leak_on:
-            self._exact_leak(row, prompt_key)
 
     def _another_target(self, row: Row, state: SplitState, first: tuple, row_key: int) -> None:
         """A prompt seen before with a different target: a conflict (not for preference pairs, which may share a
@@ -283,21 +400,30 @@ class Auditor:
                 self._near_leaks(usable)
             if self.meters:
                 self._lengths(usable)
+            for state in self.splits.values():
+                for index in (state.near, state.prompt_near):
+                    if index is not None:
+                        index.settle()
         if self.sink is not None:
             for row in batch:
                 self.sink(row)
 
     def _near_duplicates(self, rows: list[Row]) -> None:
+        """Each split's rows searched in its own index (a batch at a time), then flagged in the order they came."""
         from ftspec.data.neardup import NearIndex, signatures
 
         rows = [row for row in rows if not row.duplicate]
-        for row, signature in zip(rows, signatures([self._words(row.view) for row in rows]), strict=True):
-            state = self.splits[row.split]
+        found = signatures([self._words(row.view) for row in rows])  # each row's signature, then its hit
+        for split in dict.fromkeys(row.split for row in rows):
+            state = self.splits[split]
             if state.near is None:
                 state.near = NearIndex(self.threshold)
-            hit = state.near.find(signature)
+            positions = [i for i, row in enumerate(rows) if row.split == split]
+            hits = state.near.search([found[i] for i in positions], [self._base | rows[i].line for i in positions])
+            for i, hit in zip(positions, hits, strict=True):
+                found[i] = hit
+        for row, hit in zip(rows, found, strict=True):
             if hit is None:
-                state.near.add(signature, self._base | row.line)
                 continue
             first, similarity = hit
             self._flag(row, "near_duplicate", f"near duplicate of {self._where(first)} (similarity {similarity:.2f})")
@@ -319,10 +445,13 @@ class Auditor:
         rows = [row for row in rows if row.split != "train" or holdout or indexed_elsewhere]
         if not rows:
             return
-        prompt_words = [self.boilerplate.words(row.view.prompt) for row in rows]
-        for row, signature in zip(rows, signatures(prompt_words), strict=True):
+        prompt_signatures = signatures([self.boilerplate.words(row.view.prompt) for row in rows])
+        # the older rows of each index that the batch's prompts share a band with, in one query a batch
+        frozen = {name: state.prompt_near.frozen_candidates(prompt_signatures)
+                  for name, state in self.splits.items() if state.prompt_near is not None}
+        for i, (row, signature) in enumerate(zip(rows, prompt_signatures, strict=True)):
             if not row.leaked:
-                self._near_leak(row, signature)
+                self._near_leak(row, signature, {name: candidates[i] for name, candidates in frozen.items()})
             if row.split != "train" or holdout:
                 state = self.splits[row.split]
                 if state.prompt_near is None:
@@ -330,9 +459,9 @@ class Auditor:
                 if not row.duplicate:
                     state.prompt_near.add(signature, self._base | row.line)
 
-    def _near_leak(self, row: Row, signature) -> None:
+    def _near_leak(self, row: Row, signature, frozen: dict) -> None:
         for split, other in self._other_splits(row.split):
-            hit = other.prompt_near.find(signature) if other.prompt_near else None
+            hit = other.prompt_near.find(signature, frozen.get(split, ())) if other.prompt_near else None
             if hit is not None:
                 self._flag(row, "leakage", f"prompt nearly the same as the {split} set's {self._where(hit[0])} "
                                            f"(similarity {hit[1]:.2f})")

@@ -10,11 +10,13 @@ import csv
 import json
 import re
 from collections.abc import Iterator
+from itertools import islice, repeat
 from pathlib import Path
 
 KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet",
          ".pq": "parquet"}
 FAST_JSON_BYTES = 4 << 20
+BATCH = 1024  # rows a batch: the audit's unit of work
 _NEXT_OBJECT = re.compile(r"\n\s*\{")  # where a JSON array resumes after a broken element
 
 
@@ -37,6 +39,49 @@ class Row:
         self.raw = raw  # the original line (JSONL), so a cleaned copy keeps it byte for byte
 
 
+class Batch:
+    """Consecutive rows of one file, as read: their records and line numbers, and a Row for each only when asked
+    for. A batch of JSONL lines that all parse (most) is built from the records alone; the audit's fast path then
+    makes a Row only for a row it flags, which saves a third of its time."""
+
+    def __init__(self, name: str, rows: list[Row] | None = None, records: list | None = None,
+                 raws: list[bytes] | None = None, first: int = 1):
+        self.name = name
+        self.split = ""  # given to the rows made from here on
+        self._rows = rows
+        if rows is not None:
+            self.records, self.raws, self.lines = [row.record for row in rows], None, [row.line for row in rows]
+        else:
+            self.records, self.raws, self.lines = records, raws, range(first, first + len(records))
+        self._made: dict[int, Row] = {}
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def has_rows(self) -> bool:
+        return self._rows is not None
+
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            rows = list(map(Row, self.lines, self.records, repeat(None), self.raws, repeat(self.name)))
+            for row in rows:
+                row.split = self.split
+            for i, row in self._made.items():
+                rows[i] = row
+            self._rows = rows
+        return self._rows
+
+    def row(self, i: int) -> Row:
+        """The Row of the i-th record: always the same object."""
+        if self._rows is not None:
+            return self._rows[i]
+        row = self._made.get(i)
+        if row is None:
+            row = self._made[i] = Row(self.lines[i], self.records[i], None, self.raws[i], self.name)
+            row.split = self.split
+        return row
+
+
 def file_kind(path: Path) -> str:
     """The reader for a path, by extension; a .json file that is not an array is read as JSONL."""
     kind = KINDS.get(path.suffix.lower(), "jsonl")
@@ -47,12 +92,22 @@ def file_kind(path: Path) -> str:
 
 def read_rows(path: Path, kind: str | None = None, name: str = "") -> Iterator[Row]:
     """The rows of a file; `name` (the file as the spec names it) is stamped on each."""
+    for batch in read_batches(path, kind, name):
+        yield from batch.rows()
+
+
+def read_batches(path: Path, kind: str | None = None, name: str = "") -> Iterator[Batch]:
+    """The rows of a file in batches of about BATCH rows (JSONL: BATCH lines, blank ones left out)."""
     kind = kind or file_kind(path)
-    reader = {"jsonl": _jsonl, "json": _json_array, "csv": _csv, "parquet": _parquet}[kind]
     try:
-        yield from reader(path, name)
+        if kind == "jsonl":
+            yield from _jsonl(path, name)
+            return
+        rows = {"json": _json_array, "csv": _csv, "parquet": _parquet}[kind](path, name)
+        while batch := list(islice(rows, BATCH)):
+            yield Batch(name, batch)
     except OSError as exc:
-        yield Row(1, error=f"cannot read the file: {exc.strerror or exc}", file=name)
+        yield Batch(name, [Row(1, error=f"cannot read the file: {exc.strerror or exc}", file=name)])
 
 
 def _starts_with_bracket(path: Path) -> bool:
@@ -64,27 +119,46 @@ def _starts_with_bracket(path: Path) -> bool:
     return head.startswith(b"[")
 
 
-def _jsonl(path: Path, name: str) -> Iterator[Row]:
+def _jsonl(path: Path, name: str) -> Iterator[Batch]:
     fast = _fast_loads(path)
-    # JSONDecoder.raw_decode on the decoded line skips json.loads' encoding sniffing and two Python frames.
-    raw_decode = json.JSONDecoder().raw_decode
     with path.open("rb") as handle:
-        for number, line in enumerate(handle, 1):
-            if fast is not None:
-                try:
-                    yield Row(number, fast(line), None, line, name)
-                    continue
-                except ValueError:  # orjson is stricter (NaN, big ints, lone surrogates): json decides
-                    pass
-            try:
-                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-                record, end = raw_decode(text, 0 if text[:1] not in _LEADING_SPACE else _indent(text))
-                if end != len(text) and not text.isspace() and text[end:].strip():
-                    raise json.JSONDecodeError("Extra data", text, end)
-                yield Row(number, record, None, line, name)
-            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-                if line.strip():  # blank lines are allowed and skipped
-                    yield Row(number, None, _json_message(exc), line, name)
+        number = 1
+        while lines := list(islice(handle, BATCH)):
+            yield _jsonl_batch(lines, number, name, fast)
+            number += len(lines)
+
+
+def _jsonl_batch(lines: list[bytes], first: int, name: str, fast) -> Batch:
+    """A batch of lines parsed in one go by orjson where it can; line by line where a line needs json's verdict."""
+    if fast is not None:
+        try:
+            return Batch(name, records=list(map(fast, lines)), raws=lines, first=first)
+        except ValueError:  # orjson is stricter (NaN, big ints, lone surrogates), and refuses blank lines
+            pass
+    rows = (_jsonl_row(number, line, name, fast) for number, line in enumerate(lines, first))
+    return Batch(name, [row for row in rows if row is not None])
+
+
+# JSONDecoder.raw_decode on the decoded line skips json.loads' encoding sniffing and two Python frames.
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _jsonl_row(number: int, line: bytes, name: str, fast) -> Row | None:
+    if fast is not None:
+        try:
+            return Row(number, fast(line), None, line, name)
+        except ValueError:
+            pass
+    try:
+        text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        record, end = _raw_decode(text, 0 if text[:1] not in _LEADING_SPACE else _indent(text))
+        if end != len(text) and not text.isspace() and text[end:].strip():
+            raise json.JSONDecodeError("Extra data", text, end)
+        return Row(number, record, None, line, name)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        if line.strip():  # blank lines are allowed and skipped
+            return Row(number, None, _json_message(exc), line, name)
+        return None
 
 
 def _fast_loads(path: Path):

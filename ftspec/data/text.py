@@ -29,6 +29,38 @@ def text_key(value: str) -> int:
     return hash(value.lower().encode("utf-8", "surrogatepass").translate(None, WHITESPACE))
 
 
+_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+def column_keys(texts: list[str]) -> tuple[bytes, list[bytes]] | None:
+    """text_key()'s bytes (before hashing) of each of a batch's texts, from one joined string, and that string;
+    None when a text holds a NUL (the separator) or a lone surrogate. ASCII text (most) is lower-cased with the
+    whitespace removal in one bytes.translate; str.lower() and str.encode() on the joined string would take the
+    slow path for all of it as soon as one character is not ASCII, so only such texts get it."""
+    joined = "\x00".join(texts)
+    try:
+        if joined.isascii():
+            data = joined.encode()
+        else:
+            data = b"\x00".join(map(str.encode, [text if text.isascii() else text.lower() for text in texts]))
+    except UnicodeEncodeError:
+        return None
+    normalised = data.translate(_ASCII_LOWER, WHITESPACE)
+    parts = normalised.split(b"\x00")
+    return (normalised, parts) if len(parts) == len(texts) else None
+
+
+def positions_holding(joined: bytes, needle: bytes, separator: bytes = b"\x00") -> set[int]:
+    """The positions, in the list that joined.split(separator) gives, of the items holding needle."""
+    found, at, index, counted = set(), joined.find(needle), 0, 0
+    while at != -1:
+        index += joined.count(separator, counted, at)
+        counted = at
+        found.add(index)
+        at = joined.find(needle, at + len(needle))
+    return found
+
+
 _PUNCT_TO_SPACE = bytes.maketrans(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", b" " * 32)
 
 
@@ -45,6 +77,18 @@ SOURCE_START = _URL_START | _MEDIA_START | _SPACE  # how a bare URL or media tag
 def placeholder_gate(is_target: bool) -> int:
     """How long a source may be and still be a bare URL or media tag; targets are never checked for those."""
     return 0 if is_target else 300
+
+
+def placeholder_suspects(texts: list[str], gate: int) -> list[int]:
+    """The positions of the texts that placeholder_reason() may flag, unless it is for a merge: a short text that
+    is a placeholder or only punctuation, or (a source, gate > 0) one short enough to be a bare URL or attachment
+    and starting like one. A superset; placeholder_reason() decides."""
+    if not gate:
+        return [i for i, text in enumerate(texts) if 0 < len(text) <= SHORT and (
+            (bare := text.strip().lower()) in PLACEHOLDERS or not bare.strip(_PUNCTUATION))]
+    return [i for i, text in enumerate(texts) if text and (
+        (len(text) <= gate and (text[0] in SOURCE_START or "ttach" in text)) or (len(text) <= SHORT and (
+            (bare := text.strip().lower()) in PLACEHOLDERS or not bare.strip(_PUNCTUATION))))]
 
 
 def placeholder_reason(value: str, is_target: bool, target: str = "") -> str | None:
