@@ -13,9 +13,13 @@ def show_check(result: CheckResult) -> None:
     out = console()
     spec = result.loaded.spec
     out.print(f"[bold]{spec.name}[/]  {result.loaded.path}  [green]spec ok[/] "
-              f"({len(spec.metrics)} metrics, {len(spec.models)} candidate models)")
+              f"({_count(len(spec.metrics), 'metric')}, {_count(len(spec.models), 'candidate model')})")
     out.print(render_audit(result.audit))
     out.print(render_decision(result.plan, full=False))
     if result.audit.errors:
         out.print(f"[red]{len(result.audit.errors)} blocking data problem(s)[/]: fix them or set their severity "
                   "in data.quality.severity; `ftspec data audit SPEC --out flagged.jsonl` lists every row.")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

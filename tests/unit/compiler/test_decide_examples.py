@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ftspec.compiler.report import APPROACH_TITLES
+from ftspec.spec.load import load_spec
 from tests.invoke import invoke
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
@@ -28,6 +29,8 @@ def test_check_shows_a_decision(spec):
     assert f"decision: {APPROACH_TITLES[body['decision']['approach']]}" in result.output
     for candidate in body["plan"]["candidates"]:
         assert candidate["name"] in result.output
+    models = len(load_spec(spec).spec.models)
+    assert f"{models} candidate model{'' if models == 1 else 's'})" in result.output.splitlines()[0]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
