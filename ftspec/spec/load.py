@@ -78,7 +78,10 @@ def _yaml_type(value: object) -> str:
 def _problems(exc: ValidationError, source: SourceMap) -> list[Problem]:
     by_path: dict[tuple, list[dict]] = {}
     for error in exc.errors(include_url=False):
-        by_path.setdefault(_clean_loc(error["loc"]), []).append(error)
+        loc = error["loc"]
+        # an unknown key is the user's own word, even where it looks like a union label (`f[tspec`)
+        cleaned = _clean_loc(loc[:-1]) + loc[-1:] if error["type"] == "extra_forbidden" else _clean_loc(loc)
+        by_path.setdefault(cleaned, []).append(error)
     return [_problem(_most_telling(errors), loc, source) for loc, errors in by_path.items()]
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from ftspec.errors import Location, Problem, SpecError
 
 PathKey = tuple  # of str keys and int indices
+COMPLEX_KEY = "YAML: a key must be a plain value, not a list or a mapping"
+COMPLEX_KEY_HINT = "remove the `?` that makes the entry below it a key, or quote the key"
 
 
 @dataclass
@@ -90,8 +92,21 @@ def parse_yaml(text: str, file: str) -> tuple[object, SourceMap]:
         raise _problem(file, return_line, mark.column + 1 if mark else None, f"YAML: {message}", hint) from None
     except YAMLError as exc:
         raise _problem(file, None, None, f"YAML: {exc}") from None
+    except TypeError:  # ruamel cannot hold a mapping or a list as a mapping key (`? {a: 1}`): it is unhashable
+        line, col = _complex_key(text)
+        raise _problem(file, line, col, COMPLEX_KEY, COMPLEX_KEY_HINT) from None
     smap = SourceMap(file)
     return _plain(node, (), smap, (1, 1)), smap
+
+
+def _complex_key(text: str) -> tuple[int | None, int | None]:
+    """Where the first explicit (`? `) key is, 1-based, if there is one."""
+    import re
+
+    match = re.search(r"^( *(?:- +)?)\?(?:\s|$)", text, re.MULTILINE)
+    if match is None:
+        return None, None
+    return text.count("\n", 0, match.start()) + 1, len(match.group(1)) + 1
 
 
 def _plain(node: object, path: PathKey, smap: SourceMap, pos: tuple[int, int]) -> object:
@@ -104,6 +119,8 @@ def _plain(node: object, path: PathKey, smap: SourceMap, pos: tuple[int, int]) -
         for key, value in node.items():
             kline, kcol = node.lc.key(key)
             vline, vcol = node.lc.value(key)
+            if not isinstance(key, (str, int, float)) and key is not None:  # `? [a, b]`, `? {a: 1}`: ruamel's key forms
+                raise _problem(smap.file, kline + 1, kcol + 1, COMPLEX_KEY, COMPLEX_KEY_HINT)
             child = (*path, str(key))
             smap.keys[child] = (kline + 1, kcol + 1)
             out[str(key)] = _plain(value, child, smap, (vline + 1, vcol + 1))

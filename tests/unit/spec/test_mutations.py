@@ -6,7 +6,7 @@ import copy
 import io
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -111,6 +111,7 @@ def test_textual_mutations_never_crash(tmp_path_factory, position, junk, cut):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(position=st.integers(0, len(VALID)), junk=st.binary(min_size=1, max_size=4))
+@example(position=1, junk=b"[")  # `f[tspec`: an unknown key that looked like a pydantic union label (a crash once)
 def test_byte_mutations_never_crash(tmp_path_factory, position, junk):
     raw = VALID.encode()
     _check(_project(tmp_path_factory), raw[:position] + junk + raw[position:])
