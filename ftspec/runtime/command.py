@@ -103,6 +103,7 @@ def _execute(run: Run, view, skip_eval: bool, as_json: bool) -> int:
         if result.signal is not None or result.returncode != 0:
             return _stopped(run, "eval", result, view, as_json)
     run.status.move("completed", 0)
+    run.status.eval_skipped = skip_eval
     run.save()
     return _finish(run, view, as_json, ExitCode.OK, skip_eval)
 
@@ -149,7 +150,9 @@ def _finish(run: Run, view, as_json: bool, code: int, skip_eval: bool = False) -
                     "attempts": status.attempts, "logs": {s: str(run.log(s)) for s in ("train", "eval")}})
     elif code == 0:
         view.say(f"[green]completed[/] run {status.id}: {progress.step} steps, final loss {fmt_number(progress.loss)}")
-        if not skip_eval:
+        if skip_eval:
+            view.say(f"no eval (--no-eval): add it with `ftspec run {run.spec_arg} --resume {status.id}`")
+        else:
             view.say(f"next: `ftspec eval {run.spec_arg} --run {status.id}`")
     return int(code)
 

@@ -13,9 +13,10 @@ _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
 def resume_target(root: Path, ref: str, spec_arg: str) -> tuple[Path, RunStatus]:
-    """The run to resume: an interrupted or failed one, or a `running` one whose ftspec process is gone."""
+    """The run to resume: an interrupted or failed one, a `running` one whose ftspec process is gone, or one that
+    completed its training under `--no-eval` (its eval stage is what is left)."""
     path, status = find_run(root, ref)
-    if status.state == "completed":
+    if status.state == "completed" and not status.eval_skipped:
         raise UsageError(f"run {path.name} already completed; there is nothing to resume",
                          f"start a new run with `ftspec run {spec_arg}`, or score this one with "
                          f"`ftspec eval {spec_arg} --run {path.name}`")

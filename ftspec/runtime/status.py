@@ -44,14 +44,16 @@ class RunStatus:
     child_pgid: int | None = None  # the process group of the running script
     host: str | None = None
     attempts: int = 1  # 1 + the number of resumes
+    eval_skipped: bool = False  # completed with `--no-eval`: `--resume` may still run the eval stage
 
     def move(self, state: State, returncode: int | None = None) -> None:
         current = self.effective_state  # a `running` run whose owner died may be taken over
-        if state not in _NEXT[current]:
+        eval_left = current == "completed" and state == "running" and self.eval_skipped
+        if state not in _NEXT[current] and not eval_left:
             raise TransitionError(f"a {current} run cannot become {state}")
         self.state = state
         if state == "running":
-            self.ended, self.returncode = None, None
+            self.ended, self.returncode, self.eval_skipped = None, None, False
             self.attempts += 1
             self.claim()
         else:

@@ -108,6 +108,26 @@ def test_run_fills_a_run_folder_and_runs_lists_it(tmp_path, demo_model_dir):
 
 
 @pytest.mark.slow
+def test_a_run_without_eval_gets_its_eval_on_resume(tmp_path, demo_model_dir):
+    spec = small_project(tmp_path, demo_model_dir, epochs=1, batch_size=8)
+    trained = _cli("run", str(spec), "--no-eval")
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    run_dir = only_run(spec)
+    assert f"--resume {run_dir.name}" in trained.stdout
+    assert not (run_dir / "predictions.jsonl").exists()
+    status = json.loads((run_dir / "status.json").read_text())
+    assert (status["state"], status["stage"], status["eval_skipped"]) == ("completed", "eval", True)
+
+    evaluated = _cli("run", str(spec), "--resume", "last")
+    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+    assert only_run(spec) == run_dir and (run_dir / "predictions.jsonl").stat().st_size > 0
+    status = json.loads((run_dir / "status.json").read_text())
+    assert (status["state"], status["eval_skipped"], status["attempts"]) == ("completed", False, 2)
+    again = _cli("run", str(spec), "--resume", "last")
+    assert again.returncode == 2 and "already completed" in again.stderr
+
+
+@pytest.mark.slow
 def test_ctrl_c_stops_the_run_and_says_how_to_resume(tmp_path, demo_model_dir):
     spec = small_project(tmp_path, demo_model_dir, epochs=2, batch_size=2)
     proc = subprocess.Popen(_ftspec("run", str(spec)), env={**os.environ, **ENV}, stdout=subprocess.PIPE,

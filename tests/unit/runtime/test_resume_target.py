@@ -42,6 +42,14 @@ def test_a_completed_run_is_a_usage_error_with_a_hint(tmp_path, write_run):
     assert "ftspec run specs/p.yaml" in info.value.hint and f"--run {RUN}" in info.value.hint
 
 
+def test_a_run_completed_without_its_eval_resumes_at_the_eval(tmp_path, write_run):
+    write_run(tmp_path, RUN, state="completed", stage="eval", eval_skipped=True)
+    path, status = resume_target(tmp_path, "last", "p.yaml")
+    assert path.name == RUN and status.stage == "eval"
+    status.move("running")  # what `--resume` does next
+    assert (status.state, status.eval_skipped, status.attempts) == ("running", False, 2)
+
+
 def test_last_means_the_newest_run(tmp_path, write_run):
     write_run(tmp_path, "20240101-000000-aaaa", state="failed", started=1.0)
     write_run(tmp_path, "20240102-000000-bbbb", state="completed", started=2.0)

@@ -30,6 +30,14 @@ def test_transitions(before, after):
         assert status.state == before
 
 
+def test_only_a_run_that_skipped_its_eval_may_run_again_once_completed():
+    finished = RunStatus(id="r", state="completed", eval_skipped=True)
+    finished.move("running")
+    assert finished.state == "running" and not finished.eval_skipped
+    with pytest.raises(TransitionError):
+        RunStatus(id="r", state="completed").move("running")
+
+
 def test_a_running_run_whose_owner_died_may_be_taken_over(dead_pid):
     status = RunStatus(id="r", pid=dead_pid)
     status.move("running")
