@@ -10,8 +10,9 @@ from pathlib import Path
 from ftspec.errors import ExitCode, ScriptFailed
 from ftspec.runtime import buildstep
 from ftspec.runtime.launch import ChildResult, run_child
+from ftspec.runtime.lock import run_lock
 from ftspec.runtime.resume import last_checkpoint, resume_target
-from ftspec.runtime.rundir import create_run_dir, runs_root
+from ftspec.runtime.rundir import create_run_dir, find_run, runs_root
 from ftspec.runtime.status import RunStatus, write_status
 from ftspec.runtime.trainlog import TRAIN_LOG, TrainProgress, read_rows
 
@@ -38,7 +39,14 @@ def run_command(spec: Path, resume: str | None = None, build_dir: Path | None = 
 
     spec = Path(spec)
     view = RunView.for_output(as_json)
-    run = _resume(spec, resume, build_dir, view) if resume else _start(spec, build_dir, force, view)
+    if resume is None:
+        return _run(_start(spec, build_dir, force, view), view, skip_eval, as_json)
+    run_dir, _ = find_run(runs_root(spec), resume)
+    with run_lock(run_dir):  # two resumes of one run would train into the same folder
+        return _run(_resume(spec, run_dir.name, build_dir, view), view, skip_eval, as_json)
+
+
+def _run(run: Run, view, skip_eval: bool, as_json: bool) -> int:
     try:
         return _execute(run, view, skip_eval, as_json)
     except KeyboardInterrupt:  # between the scripts, where no child takes the signal
