@@ -11,6 +11,9 @@ to sorted arrays (FirstRows, NearIndex), the MinHash digests to a temporary file
 Each check flags the later row of a pair (a duplicate, a conflict, a leak) so a row's verdict is final when its
 batch ends, and `ftspec data clean` can write its copy in the same pass. Eval-side files are read before train,
 so a leak is reported on the train row, which is the one to remove.
+
+The Auditor keeps the pass and the per-row checks; the exact pair checks (data/exact.py) and the per-batch checks
+(data/batched.py) are mixins that share its state.
 """
 
 from __future__ import annotations
@@ -18,25 +21,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import count
 
 from ftspec.compiler.findings import AuditReport
+from ftspec.data.batched import BatchChecks
 from ftspec.data.collect import Tally
+from ftspec.data.exact import ExactChecks
 from ftspec.data.firstrows import FirstRows
-from ftspec.data.formats import Columns, RowProblem, View, make_column_extractor, make_extractor
+from ftspec.data.formats import Columns, RowProblem, make_column_extractor, make_extractor
 from ftspec.data.readers import Batch, Row, file_kind, read_batches
 from ftspec.data.size import size_problems
 from ftspec.data.split import is_holdout
 from ftspec.data.text import (
     SHORT,
     SOURCE_START,
-    WHITESPACE,
     Boilerplate,
     column_keys,
     placeholder_reason,
     placeholder_suspects,
     positions_holding,
-    text_key,
 )
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.vocab import AUDIT_CHECKS, FORMAT_FIELDS
@@ -66,7 +68,7 @@ def audit_data(loaded: LoadedSpec, sink: Sink | None = None) -> AuditReport:
     return Auditor(loaded, sink).run()
 
 
-class Auditor:
+class Auditor(ExactChecks, BatchChecks):
     def __init__(self, loaded: LoadedSpec, sink: Sink | None = None):
         spec = loaded.spec
         quality = spec.data.quality
@@ -297,23 +299,6 @@ class Auditor:
         self._exact_batch(batch, prompt_keys, map(hash, keyed[-1][1]))
         return True
 
-    def _exact_batch(self, batch: Batch, prompt_keys, target_keys) -> None:
-        """_exact_keys for a batch, with its commonest case (a new prompt, one split, no other split to leak
-        into) inline."""
-        if self.loaded.spec.data.holdout or (self.leak_on and len(self.splits) > 1):
-            for row, prompt_key, target_key in zip(batch.rows(), prompt_keys, target_keys, strict=True):
-                self._exact_keys(row, prompt_key, target_key)
-            return
-        state, base = self.splits[batch.split], self._base
-        prompts = state.prompts
-        lookup, newest = prompts.get if prompts.fetched else prompts.newest.get, prompts.newest
-        for i, line, prompt_key, target_key in zip(count(), batch.lines, prompt_keys, target_keys):
-            seen = lookup(prompt_key)
-            if seen is None:
-                newest[prompt_key] = (target_key, base | line)
-            else:
-                self._repeated_prompt(batch.row(i), state, seen, prompt_key, target_key)
-
     def _format_mismatch(self, row: Row, target: str) -> None:
         record = row.record
         for rule in self.rules:
@@ -321,161 +306,6 @@ class Auditor:
             if rule.applies(row.split, tags) and (reason := rule.test(target)):
                 self._flag(row, "format_mismatch", f"target {reason}")
                 return
-
-    def _keys(self, view: View, prompt: str, target: str) -> tuple:
-        """Hashes of the row's lower-cased texts with whitespace removed (text_key(), inline: it is a measurable
-        share of the exact checks)."""
-        prompt_key = hash(prompt.encode("utf-8", "surrogatepass").translate(None, WHITESPACE))
-        if self.preference:
-            answers = text_key(view.target), text_key(view.rejected)
-            return prompt_key, hash(answers), answers
-        return prompt_key, hash(target.encode("utf-8", "surrogatepass").translate(None, WHITESPACE)), None
-
-    def _exact_keys(self, row: Row, prompt_key: int, target_key: int) -> None:
-        """A prompt's first row answers both questions in one lookup; rows_seen only holds the prompts that have
-        several targets."""
-        state = self.splits[row.split]
-        seen = state.prompts.get(prompt_key)
-        if seen is None:
-            state.prompts.add(prompt_key, target_key, self._base | row.line)
-        else:
-            self._repeated_prompt(row, state, seen, prompt_key, target_key)
-        if self.leak_on:
-            self._exact_leak(row, prompt_key)
-
-    def _repeated_prompt(self, row: Row, state: SplitState, seen: tuple, prompt_key: int, target_key: int) -> None:
-        if seen[0] == target_key:
-            row.duplicate = True
-            self._flag(row, "exact_duplicate", f"same as {self._where(seen[1])}")
-        else:
-            self._another_target(row, state, seen, hash((prompt_key, target_key)))
-
-    def _another_target(self, row: Row, state: SplitState, first: tuple, row_key: int) -> None:
-        """A prompt seen before with a different target: a conflict (not for preference pairs, which may share a
-        prompt), and maybe a duplicate of a row with that other target."""
-        earlier = state.rows_seen.get(row_key)
-        if earlier is None:
-            state.rows_seen[row_key] = self._base | row.line
-        else:
-            row.duplicate = True
-            self._flag(row, "exact_duplicate", f"same as {self._where(earlier)}")
-        if not self.preference:
-            self._flag(row, "conflicting_label", f"same prompt as {self._where(first[1])} with a different target")
-
-    def _preference_conflict(self, row: Row, state: SplitState, prompt_key: int, chosen: int, rejected: int):
-        if chosen == rejected:
-            self._flag(row, "conflicting_label", "chosen and rejected are the same answer")
-            return
-        reversed_key = hash((rejected, chosen))
-        first = state.prompts.get(prompt_key)
-        if first is not None and first[0] == reversed_key:
-            opposite = first[1]
-        else:
-            opposite = state.rows_seen.get(hash((prompt_key, reversed_key)))
-        if opposite is not None:
-            self._flag(row, "conflicting_label", f"{self._where(opposite)} prefers the opposite answer")
-
-    def _exact_leak(self, row: Row, prompt_key: int) -> None:
-        for split, other in self._other_splits(row.split):
-            seen = other.prompts.get(prompt_key)
-            if seen is not None:
-                row.leaked = True
-                self._flag(row, "leakage", f"prompt also in the {split} set at {self._where(seen[1])}")
-                return
-
-    def _other_splits(self, split: str) -> list[tuple[str, SplitState]]:
-        if split == "train":
-            return [(name, state) for name, state in self.splits.items() if name != "train"]
-        train = self.splits.get("train")
-        return [("train", train)] if train is not None else []
-
-    # -- per-batch checks -------------------------------------------------------------------------------------
-
-    def _finish_batch(self, batch: list[Row]) -> None:
-        usable = [row for row in batch if row.view is not None]
-        if usable:
-            if self.near_on:
-                self._near_duplicates(usable)
-            if self.leak_on:
-                self._near_leaks(usable)
-            if self.meters:
-                self._lengths(usable)
-            for state in self.splits.values():
-                for index in (state.near, state.prompt_near):
-                    if index is not None:
-                        index.settle()
-        if self.sink is not None:
-            for row in batch:
-                self.sink(row)
-
-    def _near_duplicates(self, rows: list[Row]) -> None:
-        """Each split's rows searched in its own index (a batch at a time), then flagged in the order they came."""
-        from ftspec.data.neardup import NearIndex, signatures
-
-        rows = [row for row in rows if not row.duplicate]
-        found = signatures([self._words(row.view) for row in rows])  # each row's signature, then its hit
-        for split in dict.fromkeys(row.split for row in rows):
-            state = self.splits[split]
-            if state.near is None:
-                state.near = NearIndex(self.threshold)
-            positions = [i for i, row in enumerate(rows) if row.split == split]
-            hits = state.near.search([found[i] for i in positions], [self._base | rows[i].line for i in positions])
-            for i, hit in zip(positions, hits, strict=True):
-                found[i] = hit
-        for row, hit in zip(rows, found, strict=True):
-            if hit is None:
-                continue
-            first, similarity = hit
-            self._flag(row, "near_duplicate", f"near duplicate of {self._where(first)} (similarity {similarity:.2f})")
-            if len(self.pairs) < 50:
-                self.pairs.append({"row": f"{row.file}:{row.line}", "of": self._where(first),
-                                   "similarity": round(similarity, 3)})
-
-    def _words(self, view: View) -> list[str]:
-        if view.rejected is None:
-            return self.boilerplate.words(view.prompt, view.target)
-        return self.boilerplate.words(view.prompt, view.target, view.rejected)
-
-    def _near_leaks(self, rows: list[Row]) -> None:
-        """Prompts of one side indexed by MinHash, the other side's prompts looked up in it."""
-        from ftspec.data.neardup import NearIndex, signatures
-
-        holdout = bool(self.loaded.spec.data.holdout)
-        indexed_elsewhere = any(state.prompt_near for name, state in self.splits.items() if name != "train")
-        rows = [row for row in rows if row.split != "train" or holdout or indexed_elsewhere]
-        if not rows:
-            return
-        prompt_signatures = signatures([self.boilerplate.words(row.view.prompt) for row in rows])
-        # the older rows of each index that the batch's prompts share a band with, in one query a batch
-        frozen = {name: state.prompt_near.frozen_candidates(prompt_signatures)
-                  for name, state in self.splits.items() if state.prompt_near is not None}
-        for i, (row, signature) in enumerate(zip(rows, prompt_signatures, strict=True)):
-            if not row.leaked:
-                self._near_leak(row, signature, {name: candidates[i] for name, candidates in frozen.items()})
-            if row.split != "train" or holdout:
-                state = self.splits[row.split]
-                if state.prompt_near is None:
-                    state.prompt_near = NearIndex(self.threshold)
-                if not row.duplicate:
-                    state.prompt_near.add(signature, self._base | row.line)
-
-    def _near_leak(self, row: Row, signature, frozen: dict) -> None:
-        for split, other in self._other_splits(row.split):
-            hit = other.prompt_near.find(signature, frozen.get(split, ())) if other.prompt_near else None
-            if hit is not None:
-                self._flag(row, "leakage", f"prompt nearly the same as the {split} set's {self._where(hit[0])} "
-                                           f"(similarity {hit[1]:.2f})")
-                return
-
-    def _lengths(self, rows: list[Row]) -> None:
-        texts = [_length_text(row.view) for row in rows]
-        over: dict[int, list[str]] = {}
-        for meter in self.meters:
-            for i, length in enumerate(meter.measure(texts)):
-                if length > self.limit:
-                    over.setdefault(i, []).append(f"{length} tokens for {meter.name}")
-        for i, parts in over.items():
-            self._flag(rows[i], "too_long", f"{', '.join(parts)} (limit {self.limit})")
 
     # -- the report -------------------------------------------------------------------------------------------
 
@@ -517,8 +347,3 @@ class Auditor:
         if "size" not in self.loaded.spec.data.quality.severity and any(p.severity == "error" for p in problems):
             tally.severity = "error"
         return {"problems": [{"severity": p.severity, "message": p.message} for p in problems]}
-
-
-def _length_text(view: View) -> str:
-    target = view.target if view.rejected is None or len(view.target) >= len(view.rejected) else view.rejected
-    return f"{view.prompt}\n{target}"
