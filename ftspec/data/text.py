@@ -84,23 +84,28 @@ def placeholder_suspects(texts: list[str], gate: int) -> list[int]:
     is a placeholder or only punctuation, or (a source, gate > 0) one short enough to be a bare URL or attachment
     and starting like one. A superset; placeholder_reason() decides."""
     if not gate:
-        return [i for i, text in enumerate(texts) if 0 < len(text) <= SHORT and (
-            (bare := text.strip().lower()) in PLACEHOLDERS or not bare.strip(_PUNCTUATION))]
+        return [i for i, text in enumerate(texts) if 0 < len(text) <= SHORT and _degenerate(text)]
     return [i for i, text in enumerate(texts) if text and (
-        (len(text) <= gate and (text[0] in SOURCE_START or "ttach" in text)) or (len(text) <= SHORT and (
-            (bare := text.strip().lower()) in PLACEHOLDERS or not bare.strip(_PUNCTUATION))))]
+        (len(text) <= gate and (text[0] in SOURCE_START or "ttach" in text)) or (
+            len(text) <= SHORT and _degenerate(text)))]
+
+
+def _degenerate(value: str) -> str | None:
+    """Why a short value is no content at all (a placeholder, or only punctuation), or None."""
+    bare = value.strip().lower()
+    if bare in PLACEHOLDERS:
+        return f"placeholder value {value.strip()!r}"
+    if not bare.strip(_PUNCTUATION):
+        return f"only punctuation: {value.strip()!r}"
+    return None
 
 
 def placeholder_reason(value: str, is_target: bool, target: str = "") -> str | None:
     """Why a value is a placeholder rather than content, or None. Cheap tests come first: most rows pass them.
     An input that is only a URL is fine when the target uses it (a tool call that fetches the page)."""
     size = len(value)
-    if size <= SHORT:
-        bare = value.strip().lower()
-        if bare in PLACEHOLDERS:
-            return f"placeholder value {value.strip()!r}"
-        if not bare.strip(_PUNCTUATION):
-            return f"only punctuation: {value.strip()!r}"
+    if size <= SHORT and (reason := _degenerate(value)):
+        return reason
     if size <= 300 and not is_target:
         first = value[0] if value[0] not in _SPACE else value.lstrip()[:1]
         if first in _URL_START and _URL_ONLY.fullmatch(value) and value.strip() not in target:
