@@ -43,6 +43,7 @@ def run_command(spec: Path, resume: str | None = None, build_dir: Path | None = 
         return _run(_start(spec, build_dir, force, view), view, skip_eval, as_json)
     run_dir, _ = find_run(runs_root(spec), resume)
     with run_lock(run_dir):  # two resumes of one run would train into the same folder
+        # _resume reads the run's status again, under the lock: a resume that held it before may have moved it on
         return _run(_resume(spec, run_dir.name, build_dir, view), view, skip_eval, as_json)
 
 
