@@ -14,6 +14,7 @@ Exit codes (a contract):
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -158,7 +159,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32, width=min(120, _terminal_width()))
 
 
+@functools.cache
 def _terminal_width() -> int:
+    """Once a process: argparse makes a formatter for every argument it adds, to check the argument's metavar."""
     import shutil
 
     return shutil.get_terminal_size((100, 24)).columns
@@ -175,64 +178,87 @@ def _command(group, name: str, func: Callable[..., int], *, json: bool = True) -
     return parser
 
 
-def _spec(parser: argparse.ArgumentParser) -> None:
+def _spec(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("spec", type=Path, metavar="SPEC", help="the project spec (YAML)")
+    return parser
 
 
 def _force(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="build although a blocking prerequisite is unmet")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ftspec", description=DESCRIPTION, epilog=EXIT_CODES,
-                                     formatter_class=_Formatter)
-    commands = parser.commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-
-    _spec(_command(commands, "check", check))
-    _spec(_command(commands, "explain", explain))
-
-    p = _command(commands, "build", build)
-    _spec(p)
+def _add_build(commands) -> None:
+    p = _spec(_command(commands, "build", build))
     p.add_argument("--out", type=Path, metavar="DIR", help="write here instead of build/ beside the spec")
     p.add_argument("--check", dest="check_only", action="store_true",
                    help="exit 1 if the build is stale; write nothing")
     _force(p)
 
-    p = _command(commands, "run", run)
-    _spec(p)
+
+def _add_run(commands) -> None:
+    p = _spec(_command(commands, "run", run))
     p.add_argument("--resume", metavar="ID", help="continue run ID (or 'last') from its last checkpoint")
     p.add_argument("--build", dest="build_dir", type=Path, metavar="DIR", help="the build folder (default: build/)")
     p.add_argument("--no-eval", dest="skip_eval", action="store_true", help="train only")
     _force(p)
 
-    p = _command(commands, "eval", eval_)
-    _spec(p)
+
+def _add_eval(commands) -> None:
+    p = _spec(_command(commands, "eval", eval_))
     p.add_argument("--run", dest="run_id", metavar="ID",
                    help="the run to score: an id, a unique prefix of one, or last (the default)")
 
-    _spec(_command(commands, "runs", runs))
-    _command(commands, "schema", schema, json=False)
-    _command(commands, "metrics", metrics)
+
+def _add_init(commands) -> None:
     _command(commands, "init", init, json=False).add_argument(
         "directory", type=Path, nargs="?", default=Path("."), help="where to create the project (default: .)")
 
+
+def _add_demo_model(commands) -> None:
     p = _command(commands, "demo-model", demo_model, json=False)
     p.add_argument("out", type=Path, metavar="OUT", help="the model folder to create")
     p.add_argument("--pretrain-steps", type=int, default=300, metavar="N",
                    help="brief pre-training on unpaired domain text (default: 300)")
     p.add_argument("--force", action="store_true", help="rebuild even if it exists")
 
+
+def _add_data(commands) -> None:
     data = commands.add_parser("data", help="Audit and clean the training data named by a spec.",
                                description="Audit and clean the training data named by a spec.",
                                formatter_class=_Formatter)
     data.set_defaults(usage=data)
     data_commands = data.commands = data.add_subparsers(title="commands", metavar="COMMAND")
-    p = _command(data_commands, "audit", data_audit)
-    _spec(p)
+    p = _spec(_command(data_commands, "audit", data_audit))
     p.add_argument("--out", type=Path, metavar="FILE", help="write every flagged row here (JSONL)")
-    p = _command(data_commands, "clean", data_clean)
-    _spec(p)
+    p = _spec(_command(data_commands, "clean", data_clean))
     p.add_argument("--out", type=Path, metavar="DIR", required=True, help="folder for the cleaned copy and its log")
+
+
+# Each command adds its own subparser, in the order `ftspec --help` lists them.
+COMMANDS: dict[str, Callable[..., None]] = {
+    "check": lambda commands: _spec(_command(commands, "check", check)),
+    "explain": lambda commands: _spec(_command(commands, "explain", explain)),
+    "build": _add_build,
+    "run": _add_run,
+    "eval": _add_eval,
+    "runs": lambda commands: _spec(_command(commands, "runs", runs)),
+    "schema": lambda commands: _command(commands, "schema", schema, json=False),
+    "metrics": lambda commands: _command(commands, "metrics", metrics),
+    "init": _add_init,
+    "demo-model": _add_demo_model,
+    "data": _add_data,
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command tree, or with `only` the one command named on the command line: building the eleven
+    subparsers costs more than parsing (~6 ms a run), and a named command's own --help needs none of the others."""
+    parser = argparse.ArgumentParser(prog="ftspec", description=DESCRIPTION, epilog=EXIT_CODES,
+                                     formatter_class=_Formatter)
+    parser.commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name, add in COMMANDS.items():
+        if only in (None, name):
+            add(parser.commands)
     return parser
 
 
@@ -254,8 +280,8 @@ def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, run one command, and turn every failure into a short message and its exit code."""
-    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     unknown = _unknown_command(parser, argv)
     if unknown:
         print(f"error: {unknown}", file=sys.stderr)
@@ -313,7 +339,7 @@ def _report_error(exc: FtspecError, code: ExitCode, as_json: bool, debug: bool) 
 
 
 def entry() -> None:
-    """The console script. Two start-up costs of a short-lived process go, as in mypy: the cyclic garbage collector
+    """The console script. Start-up costs of a short-lived process go. As in mypy, the cyclic garbage collector
     runs ~90 times while pydantic and rich import (~15 ms of `check`), so it waits for 200k new objects instead of
     700 (a long command still collects); and the process leaves without the interpreter's teardown (freeing every
     module costs ~30 ms): every command has closed its files and children by now."""
@@ -321,6 +347,10 @@ def entry() -> None:
     import os
 
     gc.set_threshold(200_000, 30, 30)
+    # pydantic looks for plugins in the entry points of every installed distribution (torch, transformers and ~150
+    # more here) when it builds ftspec's first model: ~8 ms of every command, for plugins that ftspec's own spec
+    # models have no use for. A user's own setting wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

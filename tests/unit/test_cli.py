@@ -46,6 +46,14 @@ def test_command_help_names_its_options():
         assert option in result.output, option
 
 
+def test_each_command_parses_on_its_own():
+    """A named command builds only its own subparser: each one must stand alone, with its own usage line."""
+    for name in COMMANDS:
+        result = invoke([name, "--help"])
+        assert result.exit_code == 0, name
+        assert result.output.startswith(f"usage: ftspec {name} [-h]"), result.output[:80]
+
+
 def test_the_console_script_flushes_everything_before_it_leaves(tmp_path):
     """`python -m ftspec` skips the interpreter's teardown; what it printed must still arrive whole."""
     done = subprocess.run([sys.executable, "-m", "ftspec", "metrics", "--json"], capture_output=True, text=True)
