@@ -1,5 +1,5 @@
 """The audit's per-batch checks: near-duplicates and near-duplicate leakage (MinHash LSH, one call into Rust a batch)
-and token lengths (one call into tokenizers a batch).
+and token lengths (one call into tokenizers a batch, on a thread beside the near-duplicate checks).
 
 A mixin of data.audit.Auditor: it works on the auditor's splits and flags through it."""
 
@@ -17,12 +17,13 @@ class BatchChecks:
     def _finish_batch(self, batch: list[Row]) -> None:
         usable = [row for row in batch if row.view is not None]
         if usable:
+            lengths = self._start_lengths(usable) if self.meters else None
             if self.near_on:
                 self._near_duplicates(usable)
             if self.leak_on:
                 self._near_leaks(usable)
-            if self.meters:
-                self._lengths(usable)
+            if lengths is not None:
+                self._flag_long(usable, lengths.result())
             for state in self.splits.values():
                 for index in (state.near, state.prompt_near):
                     if index is not None:
@@ -90,11 +91,16 @@ class BatchChecks:
                                            f"(similarity {hit[1]:.2f})")
                 return
 
-    def _lengths(self, rows: list[Row]) -> None:
-        texts = [_length_text(row.view) for row in rows]
+    def _start_lengths(self, rows: list[Row]):
+        """Tokenizing starts first and runs beside the near-duplicate checks; its flags come after theirs."""
+        from ftspec.data.lengths import PendingLengths
+
+        return PendingLengths(self.meters, [_length_text(row.view) for row in rows])
+
+    def _flag_long(self, rows: list[Row], lengths: list[list[int]]) -> None:
         over: dict[int, list[str]] = {}
-        for meter in self.meters:
-            for i, length in enumerate(meter.measure(texts)):
+        for meter, found in zip(self.meters, lengths, strict=True):
+            for i, length in enumerate(found):
                 if length > self.limit:
                     over.setdefault(i, []).append(f"{length} tokens for {meter.name}")
         for i, parts in over.items():

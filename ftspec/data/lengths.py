@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from array import array
 from bisect import bisect_right
 from pathlib import Path
@@ -27,6 +28,30 @@ class ModelLengths:
             return {"rows": 0}
         return {"rows": len(ordered), "min": ordered[0], "median": _rank(ordered, 0.5), "p95": _rank(ordered, 0.95),
                 "max": ordered[-1], "over_limit": len(ordered) - _count_at_most(ordered, limit), "limit": limit}
+
+
+class PendingLengths:
+    """One batch's token lengths under every meter, measured on a thread while the audit's Python checks of the
+    same batch run: tokenizers lets go of the GIL while it encodes, so the two share the machine's cores."""
+
+    def __init__(self, meters: list[ModelLengths], texts: list[str]):
+        self._found: list[list[int]] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._measure, args=(meters, texts), name="token-lengths", daemon=True)
+        self._thread.start()
+
+    def _measure(self, meters: list[ModelLengths], texts: list[str]) -> None:
+        try:
+            self._found = [meter.measure(texts) for meter in meters]
+        except BaseException as exc:  # noqa: BLE001 - raised again where the lengths are read
+            self._error = exc
+
+    def result(self) -> list[list[int]]:
+        """Each meter's lengths, in the meters' order, once the thread is done."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
 
 
 def _rank(ordered: list[int], q: float) -> int:
