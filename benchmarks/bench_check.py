@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import shutil
 import statistics
 import subprocess
@@ -50,6 +51,10 @@ def main() -> None:
     result["speedup_vs_torch"] = result["import_torch_median_s"] / result["check_median_s"]
     result["speedup_vs_torch_best"] = result["import_torch_min_s"] / result["check_min_s"]
     result["goal_met"] = result["check_median_s"] <= 0.3 and result["speedup_vs_torch"] >= 5
+    # The interpreter matters: a PGO/LTO build (Debian's /usr/bin/python3) runs both commands ~15-20% faster than
+    # a plain ./configure build (pyenv's default); see the Makefile's PY.
+    result["python"] = f"{platform.python_implementation()} {platform.python_version()} ({sys.base_prefix})"
+    print(f"python: {result['python']}")
     print(f"ftspec check (demo)   median {result['check_median_s']:.3f} s  (min {result['check_min_s']:.3f} s, "
           f"{args.runs} runs)")
     print(f"python -c 'import torch'  median {result['import_torch_median_s']:.3f} s  "
