@@ -1,8 +1,8 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
 # The virtualenv's interpreter: the distribution's own CPython (/usr/bin/python3) where it is 3.10 or newer with venv,
 # else python3 on PATH; `make install PY=...` chooses another. Debian and Ubuntu build theirs with PGO and LTO, and
-# every ftspec command starts ~18% sooner on it than on a plain `./configure` build such as pyenv's default
-# (benchmarks/bench_check.py: 0.29 s against 0.35 s for `ftspec check` here). Only a new .venv takes the choice.
+# every ftspec command starts ~17% sooner on it than on a plain `./configure` build such as pyenv's default
+# (`ftspec check` here: 0.27 s against 0.33 s median in paired runs). Only a new .venv takes the choice.
 PY ?= $(shell for py in /usr/bin/python3 python3; do $$py -c 'import ensurepip, sys; \
 	sys.exit(sys.version_info < (3, 10))' >/dev/null 2>&1 && { echo $$py; break; }; done)
 VENV := .venv
