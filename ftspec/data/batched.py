@@ -97,9 +97,13 @@ class BatchChecks:
 
         return PendingLengths(self.meters, [_length_text(row.view) for row in rows])
 
-    def _flag_long(self, rows: list[Row], lengths: list[list[int]]) -> None:
+    def _flag_long(self, rows: list[Row], measured: list) -> None:
         over: dict[int, list[str]] = {}
-        for meter, found in zip(self.meters, lengths, strict=True):
+        for meter, found in measured:
+            if isinstance(found, Exception):  # e.g. a word-level vocabulary without its unknown token
+                self.meters.remove(meter)
+                self.skipped_tokenizers[meter.name] = f"its tokenizer failed on {rows[0].file}: {found}"
+                continue
             for i, length in enumerate(found):
                 if length > self.limit:
                     over.setdefault(i, []).append(f"{length} tokens for {meter.name}")

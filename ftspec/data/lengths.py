@@ -35,22 +35,20 @@ class PendingLengths:
     same batch run: tokenizers lets go of the GIL while it encodes, so the two share the machine's cores."""
 
     def __init__(self, meters: list[ModelLengths], texts: list[str]):
-        self._found: list[list[int]] = []
-        self._error: BaseException | None = None
+        self._found: list[tuple[ModelLengths, list[int] | Exception]] = []
         self._thread = threading.Thread(target=self._measure, args=(meters, texts), name="token-lengths", daemon=True)
         self._thread.start()
 
     def _measure(self, meters: list[ModelLengths], texts: list[str]) -> None:
-        try:
-            self._found = [meter.measure(texts) for meter in meters]
-        except BaseException as exc:  # noqa: BLE001 - raised again where the lengths are read
-            self._error = exc
+        for meter in meters:
+            try:
+                self._found.append((meter, meter.measure(texts)))
+            except Exception as exc:  # noqa: BLE001 - a tokenizer that cannot encode the data: reported, not fatal
+                self._found.append((meter, exc))
 
-    def result(self) -> list[list[int]]:
-        """Each meter's lengths, in the meters' order, once the thread is done."""
+    def result(self) -> list[tuple[ModelLengths, list[int] | Exception]]:
+        """Each meter with its lengths, or with the error its tokenizer raised, once the thread is done."""
         self._thread.join()
-        if self._error is not None:
-            raise self._error
         return self._found
 
 

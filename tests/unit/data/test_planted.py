@@ -142,3 +142,25 @@ def test_eval_set_too_small_for_its_threshold(report):
                and f"{0.05 ** (1 / len(EVAL)):.3f}" in m for m in messages)
     assert any("fewer than" not in m and "guidance is about 1,000" in m for m in messages)
     assert size.severity == "warning" and size.count == 2
+
+
+def test_a_tokenizer_that_fails_on_the_data_is_reported_not_fatal(project, tokenizer_dir, tmp_path):
+    """A word-level vocabulary without its unknown token raises on the first unknown word: that model's lengths
+    are skipped with the tokenizer's own error, the other model is still measured, and check still answers."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from tests.invoke import invoke
+
+    broken = Tokenizer(models.WordLevel({"word": 0}, unk_token="[UNK]"))
+    broken.pre_tokenizer = pre_tokenizers.Whitespace()
+    (tmp_path / "models" / "broken").mkdir(parents=True)
+    broken.save(str(tmp_path / "models" / "broken" / "tokenizer.json"))
+    spec = project("  format: instruction\n  train: train.jsonl\n", {"train.jsonl": jsonl([_ok(i) for i in range(8)])},
+                   models="  - {name: tiny, path: models/tiny}\n  - {name: broken, path: models/broken}\n")
+    stats = run_audit(spec).stats
+    assert stats["tokenizers_skipped"] == {"broken": "its tokenizer failed on train.jsonl: "
+                                                     "WordLevel error: Missing [UNK] token from the vocabulary"}
+    assert stats["token_lengths"]["tiny"]["rows"] == 8 and "broken" not in stats["token_lengths"]
+    result = invoke(["check", str(spec)])
+    assert result.exit_code == 2 and "Traceback" not in result.output  # 2: eight rows are too few (size)
+    assert "tokens broken: not measured (its tokenizer failed on train.jsonl: WordLevel error" in result.output
