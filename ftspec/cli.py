@@ -301,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _guarded(func: Callable[..., int], options: dict, *, debug: bool, as_json: bool) -> int:
     try:
-        return int(func(**options) or 0)
+        with _data_progress():
+            return int(func(**options) or 0)
     except FtspecError as exc:
         _report_error(exc, exc.exit_code, as_json, debug)
         return int(exc.exit_code)
@@ -313,6 +314,17 @@ def _guarded(func: Callable[..., int], options: dict, *, debug: bool, as_json: b
                               + ("" if debug else " (rerun with --debug for the traceback)"))
         _report_error(wrapped, ExitCode.INTERNAL, as_json, debug)
         return int(ExitCode.INTERNAL)
+
+
+def _data_progress():
+    """A bar on stderr during a long pass over the data, where stderr is a terminal (ftspec.ui.progress)."""
+    if not sys.stderr.isatty():
+        from contextlib import nullcontext
+
+        return nullcontext()
+    from ftspec.ui.progress import data_progress
+
+    return data_progress()
 
 
 def _report_error(exc: FtspecError, code: ExitCode, as_json: bool, debug: bool) -> None:

@@ -28,6 +28,7 @@ from ftspec.data.collect import Tally
 from ftspec.data.exact import ExactChecks
 from ftspec.data.firstrows import FirstRows
 from ftspec.data.formats import Columns, RowProblem, make_column_extractor, make_extractor
+from ftspec.data.progress import FileReport
 from ftspec.data.readers import Batch, Row, file_kind, read_batches
 from ftspec.data.size import size_problems
 from ftspec.data.split import is_holdout
@@ -167,6 +168,7 @@ class Auditor(ExactChecks, BatchChecks):
             self._state("eval")
         rows = 0
         self._base = file_index << 32  # a row's ref: self._base | row.line
+        report = FileReport(name, split, path, kind)
         for batch in self.read_ahead.pop(name, None) or read_batches(path, kind, name):
             rows += len(batch)
             self._assign_splits(batch, split, holdout)
@@ -175,6 +177,8 @@ class Auditor(ExactChecks, BatchChecks):
                 self._finish_batch(batch.rows())
             for state in self.splits.values():
                 state.prompts.settle()
+            report.batch(rows, batch)
+        report.finish(rows)
         self.file_stats[name]["rows"] = rows
         if not holdout:
             self.splits[split].rows += rows

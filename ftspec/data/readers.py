@@ -58,6 +58,12 @@ class Batch:
     def __len__(self) -> int:
         return len(self.records)
 
+    def size(self) -> int:
+        """The bytes read for this batch, where the reader keeps its lines (JSONL); else 0."""
+        if self.raws is not None:
+            return sum(map(len, self.raws))
+        return sum(len(row.raw) for row in self._rows if row.raw is not None)
+
     def has_rows(self) -> bool:
         return self._rows is not None
 
