@@ -1,0 +1,1 @@
+"""The commands layer: each command calls its stages and presents their results (rich view or --json)."""
