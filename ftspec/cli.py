@@ -102,7 +102,7 @@ def schema() -> int:
 
 def metrics(as_json: bool) -> int:
     """List the metrics a spec can gate on."""
-    from ftspec.spec.vocab import METRICS
+    from ftspec.metrics import METRICS
 
     if as_json:
         from ftspec.ui.console import print_json

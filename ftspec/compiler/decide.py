@@ -330,5 +330,19 @@ def _evaluation(loaded: LoadedSpec) -> EvalPlan:
     return EvalPlan(baselines=[{"name": b.name, "k": b.k} for b in ev.baselines],
                     max_new_tokens=ev.generation.max_new_tokens, temperature=ev.generation.temperature,
                     batch_size=ev.generation.batch_size,
-                    perplexity=any(m.name == "perplexity" for m in loaded.spec.metrics),
-                    max_examples=ev.max_examples)
+                    perplexity=_gated_fields(loaded) >= {"nll", "ref_tokens"},
+                    max_examples=ev.max_examples,
+                    latency_sample=LATENCY_SAMPLE if "latency_ms" in _gated_fields(loaded) else 0)
+
+
+# Rows per slice that eval.py times one request at a time when latency is gated: enough for a p95 with a CI
+# (32 rows put the 95th percentile between the 30th and 31st timings) at a small cost in eval time.
+LATENCY_SAMPLE = 32
+
+
+def _gated_fields(loaded: LoadedSpec) -> set[str]:
+    """The predictions.jsonl fields the gated metrics read (their declarations say which), for eval.py to record."""
+    from ftspec.metrics import METRICS
+    from ftspec.spec.gated import gated_metrics
+
+    return {field for m in gated_metrics(loaded.spec) for field in METRICS[m.name].fields}

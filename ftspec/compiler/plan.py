@@ -122,6 +122,7 @@ class EvalPlan(BaseModel):
     batch_size: int = 16
     perplexity: bool = False  # a gated metric needs the reference's log-likelihood
     max_examples: int | None = None
+    latency_sample: int = 0  # rows per slice timed one request at a time (batch size 1); 0: latency is not gated
 
 
 class Plan(BaseModel):

@@ -6,11 +6,11 @@ import math
 from dataclasses import dataclass
 
 from ftspec.compiler.findings import RowRef
+from ftspec.metrics import METRICS
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.source import dotted
 
 GUIDANCE = 1000  # about a thousand clean examples: the seeds' rule of thumb
-PROPORTIONS = ("exact_match", "json_valid", "json_schema", "regex", "contains", "token_f1", "rouge_l")
 
 
 @dataclass
@@ -44,7 +44,7 @@ def _eval_too_small(loaded: LoadedSpec, index: int, metric, clean_rows: dict[str
     true rate is (1 - confidence) ** (1 / n). When that is below the threshold, no result on this set can show
     the bar is met; it takes n >= ln(1 - confidence) / ln(threshold) examples (the rule of three at 95%)."""
     threshold = metric.threshold
-    if metric.name not in PROPORTIONS or metric.vs_baseline or threshold.op not in (">=", ">"):
+    if not METRICS[metric.name].share or metric.vs_baseline or threshold.op not in (">=", ">"):
         return None
     if not 0 < threshold.value < 1:
         return None

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ftspec.metrics import METRICS
 from ftspec.spec.load import LoadedSpec
 
 
@@ -31,17 +32,18 @@ def target_rules(loaded: LoadedSpec) -> tuple[list[TargetRule], list[str]]:
     for metric in loaded.spec.metrics:
         schema = metric.schema_ if not isinstance(metric.schema_, dict) else json.dumps(metric.schema_, sort_keys=True)
         key = (metric.name, metric.slice, metric.pattern, schema)
-        if key in seen or metric.name not in _BUILDERS:
+        builder = METRICS[metric.name].target_builder()  # the metric's declaration names its rule, if any
+        if key in seen or builder is None:
             continue
         seen.add(key)
         try:
-            rules.append(TargetRule(metric.name, metric.slice, _BUILDERS[metric.name](metric, loaded)))
+            rules.append(TargetRule(metric.name, metric.slice, builder(metric, loaded)))
         except (OSError, ValueError, re.error) as exc:
             problems.append(f"{metric.name}: {exc}")
     return rules, problems
 
 
-def _json_valid(metric, loaded) -> Callable[[str], str | None]:
+def json_valid_rule(metric, loaded) -> Callable[[str], str | None]:
     def test(target: str) -> str | None:
         try:
             json.loads(target)
@@ -53,7 +55,7 @@ def _json_valid(metric, loaded) -> Callable[[str], str | None]:
     return test
 
 
-def _json_schema(metric, loaded) -> Callable[[str], str | None]:
+def json_schema_rule(metric, loaded) -> Callable[[str], str | None]:
     import jsonschema  # ~0.14 s: only when a json_schema metric is gated
 
     schema = metric.schema_
@@ -77,7 +79,7 @@ def _json_schema(metric, loaded) -> Callable[[str], str | None]:
     return test
 
 
-def _regex(metric, loaded) -> Callable[[str], str | None]:
+def regex_rule(metric, loaded) -> Callable[[str], str | None]:
     pattern = re.compile(metric.pattern)
 
     def test(target: str) -> str | None:
@@ -88,13 +90,10 @@ def _regex(metric, loaded) -> Callable[[str], str | None]:
     return test
 
 
-def _contains(metric, loaded) -> Callable[[str], str | None]:
+def contains_rule(metric, loaded) -> Callable[[str], str | None]:
     needle = metric.pattern
 
     def test(target: str) -> str | None:
         return None if needle in target else f"does not contain {needle!r}, which the contains metric gates on"
 
     return test
-
-
-_BUILDERS = {"json_valid": _json_valid, "json_schema": _json_schema, "regex": _regex, "contains": _contains}

@@ -14,14 +14,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ftspec.evals.bootstrap import margin_ci, metric_ci
-from ftspec.evals.metrics import REGISTRY, MetricContext, Scored, metric_label
+from ftspec.evals.metrics import MetricContext, Scored, metric_label
+from ftspec.metrics import METRICS
+from ftspec.spec.gated import gated_metrics, implied_gates
 from ftspec.spec.models import MetricSpec, ProjectSpec
-from ftspec.spec.vocab import FIXED_SLICES, METRICS
+from ftspec.spec.vocab import FIXED_SLICES
+from ftspec.stats.bootstrap import margin_ci, metric_ci
 
 TUNED = "finetuned"
 MODEL_ORDER = (TUNED, "base_zero_shot", "base_few_shot")
-_NEEDS = {"perplexity": "nll and ref_tokens", "latency_p50": "latency_ms", "latency_p95": "latency_ms"}
 
 
 def slice_rows(rows: list[dict], name: str) -> list[dict]:
@@ -58,14 +59,14 @@ class Cell:
         found = []
         if self.failed:
             found.append(f"{self.failed} of {self.n} {who} generations failed (first error: {self.first_error})")
-        s = self.scored
-        if s.invalid and metric != "json_valid":  # for json_valid, invalid output is what the threshold bounds
+        s, declared = self.scored, METRICS[metric]
+        if s.invalid and declared.invalid_fails_gate:  # for json_valid, invalid output is what the threshold bounds
             found.append(f"{s.invalid} of {self.n} {who} predictions are not valid JSON (counted as invalid, "
                          "not as wrong answers)")
         if s.missing:
-            found.append(f"{s.missing} of {self.n} {who} rows lack {_NEEDS.get(metric, 'a reference')}")
+            found.append(f"{s.missing} of {self.n} {who} rows lack {declared.row_needs}")
         if s.nan:
-            found.append(f"{s.nan} of {self.n} {who} rows have NaN or infinite {_NEEDS.get(metric, 'values')}")
+            found.append(f"{s.nan} of {self.n} {who} rows have NaN or infinite {declared.row_needs}")
         if len(set(s.keys)) != len(s.keys):
             found.append(f"{len(s.keys) - len(set(s.keys))} duplicate example ids for {who}")
         found.extend(f"{who}: {note}" for note in s.notes)
@@ -100,6 +101,9 @@ class Gate:
     problems: list[str] = field(default_factory=list)
     value_ci: list[float] | None = None
     margin_ci: list[float] | None = None
+    unit: str = ""  # the metric's unit ("ms"), from its declaration
+    method: str | None = None  # how the value was measured, where it matters (latency: one request at a time)
+    implied_by: str | None = None  # the spec key that set this gate when `metrics` does not (max_latency_ms)
 
     def to_json(self) -> dict:
         return {key: _clean(value) for key, value in asdict(self).items()}
@@ -139,7 +143,7 @@ class Scorer:
             failed = [row for row in rows if generation_failed(row)]
             first = next((str(r.get("error") or "no prediction text") for r in failed), None)
             judged = [row for row in rows if not generation_failed(row)]
-            scored = REGISTRY[metric.name](judged, metric, self.ctx)
+            scored = METRICS[metric.name].scorer()(judged, metric, self.ctx)
             self._cells[key] = Cell(model, slice_name, model in self.by_model, len(rows), len(failed),
                                     _shorten(first), scored, [row["_key"] for row in rows])
         return self._cells[key]
@@ -154,7 +158,7 @@ def _shorten(text: str | None, limit: int = 120) -> str | None:
 
 def evaluate_gate(scorer: Scorer, metric: MetricSpec) -> Gate:
     spec = scorer.spec
-    info = METRICS[metric.name]
+    declared = METRICS[metric.name]
     on_bound = spec.evaluation.gate_on_lower_bound if metric.gate_on_lower_bound is None \
         else metric.gate_on_lower_bound
     samples, confidence, seed = spec.evaluation.bootstrap_samples, spec.evaluation.confidence, spec.training.seed
@@ -171,7 +175,7 @@ def evaluate_gate(scorer: Scorer, metric: MetricSpec) -> Gate:
         paired, unpaired = _pair(tuned, base)
         if unpaired:
             problems.append(unpaired)
-        margin, ci = _margin(paired, info.higher_is_better, samples, confidence, seed)
+        margin, ci = _margin(paired, declared.higher_is_better, samples, confidence, seed)
         quantity = margin
     bound = _bound(quantity, ci, metric.threshold.op, on_bound)
     passed = not problems and bound is not None and metric.threshold.passes(bound)
@@ -181,8 +185,9 @@ def evaluate_gate(scorer: Scorer, metric: MetricSpec) -> Gate:
                 threshold=str(metric.threshold), value=value, ci=_listed(ci),
                 baseline_value=baseline_value, margin=margin, passed=passed, reason=reason, n=tuned.n,
                 wrong=s.wrong, invalid=s.invalid, failed=tuned.failed, gate_on_lower_bound=on_bound,
-                higher_is_better=info.higher_is_better, label=metric_label(metric), problems=problems,
-                value_ci=_listed(value_ci), margin_ci=_listed(ci) if metric.vs_baseline else None)
+                higher_is_better=declared.higher_is_better, label=metric_label(metric), problems=problems,
+                value_ci=_listed(value_ci), margin_ci=_listed(ci) if metric.vs_baseline else None,
+                unit=declared.unit, method=s.method)
 
 
 def _listed(ci) -> list[float] | None:
@@ -242,13 +247,22 @@ def fmt(value: float | None, signed: bool = False) -> str:
 
 
 def evaluate_gates(scorer: Scorer) -> list[Gate]:
-    return [evaluate_gate(scorer, metric) for metric in scorer.spec.metrics]
+    """The spec's gates, then those other keys imply (a latency limit the metrics do not gate themselves)."""
+    gates = [evaluate_gate(scorer, metric) for metric in scorer.spec.metrics]
+    for origin, metric in implied_gates(scorer.spec):
+        gate = evaluate_gate(scorer, metric)
+        gate.implied_by = origin
+        gates.append(gate)
+    return gates
 
 
 def model_table(scorer: Scorer) -> dict[str, dict[str, dict[str, float | None]]]:
-    """Every model's value for every metric on every slice the spec gates on (and `all`)."""
-    metrics = list({metric_label(m): m for m in scorer.spec.metrics}.values())
-    slices = list(dict.fromkeys(["all", *(m.slice for m in metrics)]))
+    """Every model's value for every gated metric on `all`, on every slice the spec gates on, and on the
+    adversarial and regression sets wherever there are predictions for them (gated or not: a weak slice shows)."""
+    metrics = list({metric_label(m): m for m in gated_metrics(scorer.spec)}.values())
+    present = {row["slice"] for rows in scorer.by_model.values() for row in rows}
+    fixed = [name for name in FIXED_SLICES if name in present]
+    slices = list(dict.fromkeys(["all", *fixed, *(m.slice for m in metrics)]))
     table: dict = {}
     for model in scorer.models():
         table[model] = {s: {metric_label(m): _clean(scorer.cell(model, s, m).scored.value) for m in metrics}

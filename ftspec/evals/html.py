@@ -8,13 +8,12 @@ from ftspec.evals.gates import TUNED, Scorer, fmt, generation_failed, slice_rows
 from ftspec.evals.metrics import metric_label, row_key
 from ftspec.evals.report import ci_text
 from ftspec.evals.runs import TrainLog
+from ftspec.metrics import METRICS, name_of
 from ftspec.spec.models import MetricSpec
-from ftspec.spec.vocab import METRICS
 
 _W, _H, _PAD = 660, 260, 56
 _TEXT_LIMIT = 1200
 _COLOURS = {"finetuned": "#2563eb", "base_zero_shot": "#9ca3af", "base_few_shot": "#f59e0b"}
-_SCALE = {"bleu": 100.0, "chrf": 100.0}
 
 
 def loss_chart(log: TrainLog, overfitting: dict) -> dict | None:
@@ -55,24 +54,24 @@ def metric_bars(models: dict) -> list[dict]:
         metrics = list(next(iter(models.values()))[slice_name].keys())
         for label in metrics:
             values = {m: models[m].get(slice_name, {}).get(label) for m in models}
-            name = label.split("(")[0]
-            top = _SCALE.get(name, 1.0 if METRICS[name].higher_is_better and name in _SHARES else None)
+            declared = METRICS[name_of(label)]
             known = [v for v in values.values() if v is not None]
-            top = top or (max(known) if known and max(known) > 0 else 1.0)
-            bars = [{"model": m, "value": fmt(v), "width": 0 if v is None else round(min(v / top, 1) * 300, 1),
+            # a bounded metric fills its range; an unbounded one (perplexity, latency) the largest value shown
+            top = declared.high or (max(known) if known and max(known) > 0 else 1.0)
+            unit = f" {declared.unit}" if declared.unit else ""
+            bars = [{"model": m, "value": fmt(v) + ("" if v is None else unit),
+                     "width": 0 if v is None else round(max(0.0, min(v / top, 1)) * 300, 1),
                      "colour": _COLOURS.get(m, "#6b7280"), "y": 6 + i * 22} for i, (m, v) in enumerate(values.items())]
             charts.append({"slice": slice_name, "metric": label, "bars": bars, "height": 12 + 22 * len(bars),
-                           "better": "higher" if METRICS[name].higher_is_better else "lower"})
+                           "better": declared.direction, "unit": declared.unit})
     return charts
 
-
-_SHARES = {"exact_match", "token_f1", "rouge_l", "json_valid", "json_schema", "regex", "contains"}
 
 
 def _focus_metric(scorer: Scorer) -> MetricSpec:
     """The metric the worst examples are ranked by: the first per-example one the spec gates on."""
     for metric in scorer.spec.metrics:
-        if metric.name in _SHARES:
+        if METRICS[metric.name].share:
             return metric
     return MetricSpec(name="token_f1", threshold=">= 0")
 

@@ -1,4 +1,4 @@
-"""The metric registry: one scorer per name in ftspec.spec.vocab.METRICS (a test keeps the two in step).
+"""The built-in scorers, one per declaration in ftspec.metrics (each declaration names its scorer here).
 
 A scorer turns a model's rows in one slice into per-example statistics plus an aggregate, so that the point
 value and every bootstrap resample are computed the same way: `value = aggregate(stats)`, and a resample is
@@ -17,12 +17,13 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ftspec.errors import UsageError
+from ftspec.metrics import Scorers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,7 +41,8 @@ class Scored:
     invalid: int = 0
     missing: int = 0
     nan: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what undermines the value: each one fails the gate
+    method: str | None = None  # how the value was measured, where the report must say it (latency)
 
     @property
     def value(self) -> float | None:
@@ -181,19 +183,24 @@ def _sacrebleu_metric(name: str):
     return BLEU() if name == "bleu" else CHRF()
 
 
-def _corpus_scorer(name: str):
-    def score(rows, metric, ctx) -> Scored:
-        import numpy as np
+def _corpus_score(name: str, rows: list[dict]) -> Scored:
+    import numpy as np
 
-        judged = [(row_key(row, i), row) for i, row in enumerate(rows) if _text(row.get("reference")) is not None]
-        scorer = _sacrebleu_metric(name)
-        hyps = [row["prediction"] for _, row in judged]
-        refs = [[row["reference"] for _, row in judged]]
-        stats = np.asarray(scorer._extract_corpus_statistics(hyps, refs), dtype=float) if judged \
-            else np.zeros((0, 1))
-        return Scored([key for key, _ in judged], stats, _corpus(scorer),
-                      missing=len(rows) - len(judged))
-    return score
+    judged = [(row_key(row, i), row) for i, row in enumerate(rows) if _text(row.get("reference")) is not None]
+    scorer = _sacrebleu_metric(name)
+    hyps = [row["prediction"] for _, row in judged]
+    refs = [[row["reference"] for _, row in judged]]
+    stats = np.asarray(scorer._extract_corpus_statistics(hyps, refs), dtype=float) if judged \
+        else np.zeros((0, 1))
+    return Scored([key for key, _ in judged], stats, _corpus(scorer), missing=len(rows) - len(judged))
+
+
+def bleu(rows, metric, ctx) -> Scored:
+    return _corpus_score("bleu", rows)
+
+
+def chrf(rows, metric, ctx) -> Scored:
+    return _corpus_score("chrf", rows)
 
 
 def _parse_json(prediction: str):
@@ -295,20 +302,39 @@ def perplexity(rows, metric, ctx) -> Scored:
     return scored
 
 
+def _latency(rows: list[dict], q: float) -> Scored:
+    """eval.py times a seeded sample of each slice one request at a time and marks those rows `timed`; the other
+    rows carry no latency and are not counted as missing. Rows without the `timed` key come from an older eval.py,
+    whose latency was its batch's wall time divided by the batch size: they are scored as they are, and said so."""
+    legacy = not any("timed" in row for row in rows)
+    timed = rows if legacy else [row for row in rows if row.get("timed")]
+    scored = _numeric(timed, ("latency_ms",), _percentile(q))
+    if legacy:
+        scored.method = ("batch wall time divided by the batch size (predictions from an older eval.py: rebuild "
+                         "to time requests one at a time)")
+    else:
+        scored.method = f"per request at batch size 1, on a seeded sample of {len(timed)} of {len(rows)} rows"
+    return scored
+
+
 def latency_p50(rows, metric, ctx) -> Scored:
-    return _numeric(rows, ("latency_ms",), _percentile(50))
+    return _latency(rows, 50)
 
 
 def latency_p95(rows, metric, ctx) -> Scored:
-    return _numeric(rows, ("latency_ms",), _percentile(95))
+    return _latency(rows, 95)
 
 
-REGISTRY: dict[str, Callable[[list[dict], MetricSpec, MetricContext], Scored]] = {
-    "exact_match": exact_match, "token_f1": token_f1, "rouge_l": rouge_l,
-    "bleu": _corpus_scorer("bleu"), "chrf": _corpus_scorer("chrf"),
-    "json_valid": json_valid, "json_schema": json_schema, "regex": regex, "contains": contains,
-    "perplexity": perplexity, "latency_p50": latency_p50, "latency_p95": latency_p95,
-}
+def row_mean(score_row: Callable[[dict], float | None]):
+    """A scorer from a per-row function (a human rating, a judge score): the mean of the rows' scores; a row whose
+    function returns None is missing. For a new metric declaration: `Metric(..., score=row_mean(fn))`."""
+    def score(rows, metric, ctx) -> Scored:
+        return _per_example(rows, lambda p, r, row: MISSING if (v := score_row(row)) is None else v)
+    return score
+
+
+# name -> scorer, read from the declarations in ftspec.metrics (kept for callers of the first wave)
+REGISTRY: Mapping[str, Callable[[list[dict], MetricSpec, MetricContext], Scored]] = Scorers()
 
 
 def metric_label(metric: MetricSpec) -> str:

@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from ftspec.metrics import METRICS
 from ftspec.spec.hints import did_you_mean, one_of
 from ftspec.spec.threshold import Threshold, parse_threshold
-from ftspec.spec.vocab import METRICS
 
 Need = Literal["new_knowledge", "realtime_updates", "strict_format", "niche_vocabulary", "tone_style",
                "domain_expertise", "reduce_prompt_cost", "citations"]
@@ -43,9 +43,9 @@ def registered_metric(name: str) -> str:
 
 
 # What editors see: the forms a user writes, not the parsed objects.
-_THRESHOLD_PATTERN = r"^\s*(>=|<=|==|>|<)?\s*[+-]?[0-9.]+(e[+-]?[0-9]+)?\s*%?\s*$"
+_THRESHOLD_PATTERN = r"^\s*(>=|<=|==|>|<)?\s*[+-]?[0-9.]+(e[+-]?[0-9]+)?\s*(%|ms|s)?\s*$"
 _THRESHOLD_SCHEMA = {"anyOf": [{"type": "string", "pattern": _THRESHOLD_PATTERN}, {"type": "number"}],
-                     "description": "'>= 0.9', '<= 300', '>= +0.05', or a number (>=)"}
+                     "description": "'>= 0.9', '>= 90%', '<= 300' (ms for latency), '<= 2 s', or a number (>=)"}
 _PARAMS_SCHEMA = {"anyOf": [{"type": "string", "pattern": r"^\s*[0-9.]+\s*[kKmMbBtT]?\s*$"}, {"type": "number"}],
                   "description": "parameter count: '7B', '125M' or 7e9"}
 _PATHS_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ftspec.metrics import METRICS
 from ftspec.spec.models import ProjectSpec
-from ftspec.spec.vocab import METRICS
 
 SCHEMA_ID = "https://ftspec.dev/schema/v1.json"
 

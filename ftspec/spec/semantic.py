@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ftspec.errors import Problem
+from ftspec.metrics import METRICS
 from ftspec.spec.hints import did_you_mean, one_of
 from ftspec.spec.source import dotted
-from ftspec.spec.vocab import AUDIT_CHECKS, FORMAT_FIELDS, METRICS, OPTIONAL_FIELDS
+from ftspec.spec.vocab import AUDIT_CHECKS, FORMAT_FIELDS, OPTIONAL_FIELDS
 
 if TYPE_CHECKING:
     from ftspec.spec.load import LoadedSpec
@@ -45,6 +46,62 @@ def _check_metrics(loaded: LoadedSpec, add) -> None:
         if metric.slice in slice_file and slice_file[metric.slice] is None:
             add((*here, "slice"), f"slice `{metric.slice}` has no data",
                 f"set data.{metric.slice} to a file of {metric.slice} examples")
+        problem = threshold_problem(metric)
+        if problem:
+            add((*here, "threshold"), *problem)
+
+
+def threshold_problem(metric) -> tuple[str, str] | None:
+    """(message, hint) when a threshold contradicts its metric's declaration: a foreign unit, the wrong direction,
+    or a value outside the metric's range (a gate that can never pass, or always passes)."""
+    declared, t = METRICS[metric.name], metric.threshold
+    return _unit_problem(declared, t) or _direction_problem(declared, t, metric.vs_baseline) \
+        or _range_problem(declared, t, metric.vs_baseline)
+
+
+def _unit_problem(declared, t) -> tuple[str, str] | None:
+    name = f"`{declared.name}`"
+    if t.unit == "%" and not declared.share:
+        if declared.unit == "ms":
+            return f"{name} is in milliseconds, not a percentage", f"write e.g. '{t.op} 300' (ms) or '{t.op} 0.3 s'"
+        scale = f"on a {declared.low:g}-{declared.high:g} scale" if declared.span else "a plain number"
+        return f"{name} is {scale}, not a percentage", f"write the number itself, e.g. '{t.op} {t.value * 100:g}'"
+    if t.unit == "ms" and declared.unit != "ms":
+        return f"{name} is not a time, so a time unit means nothing for it", "write a bare number"
+    return None
+
+
+def _direction_problem(declared, t, vs_baseline) -> tuple[str, str] | None:
+    if t.op == "==":
+        return None
+    flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}[t.op]
+    if vs_baseline:  # a margin is the improvement over the baseline: positive is better for every metric
+        if t.higher_is_better:
+            return None
+        return (f"`{t}` caps the improvement over {vs_baseline}: a margin is positive when the fine-tuned model is "
+                "better, for every metric", f"write '>= {-t.value:g}' to allow a loss of at most {abs(t.value):g}")
+    if t.higher_is_better == declared.higher_is_better:
+        return None
+    better = "higher" if declared.higher_is_better else "lower"
+    unit = " (latency is in milliseconds)" if declared.unit == "ms" else ""
+    return (f"`{declared.name}` is {better}-is-better, so `{t}` gates in the wrong direction",
+            f"write '{flipped} {t.value:g}'{unit}")
+
+
+def _range_problem(declared, t, vs_baseline) -> tuple[str, str] | None:
+    if vs_baseline:
+        span = declared.span
+        if span is None or abs(t.value) <= span:
+            return None
+        return (f"a margin of {t.value:g} is impossible: `{declared.name}` spans {declared.range_text()}, so two "
+                f"models differ by at most {span:g}", f"write a margin between {-span:g} and {span:g}")
+    low, high = declared.low, declared.high
+    if (low is None or t.value >= low) and (high is None or t.value <= high):
+        return None
+    above = high is not None and t.value > high
+    never = "never pass" if t.op == "==" or above == t.higher_is_better else "never fail"
+    return (f"{t.value:g} is outside `{declared.name}`'s range {declared.range_text()}: the gate can {never}",
+            f"write a threshold within {declared.range_text()}")
 
 
 def _check_data(loaded: LoadedSpec, add) -> None:

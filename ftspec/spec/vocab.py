@@ -1,46 +1,10 @@
-"""Closed vocabularies of the spec language. The spec validates against these names; the evals package
-implements every metric named here (a test keeps the two in step), so the spec never imports the evals."""
+"""Closed vocabularies of the spec language that are not Literals in ftspec.spec.models.
+
+Metric names are not closed: each is a declaration in ftspec.metrics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-NEEDS = ("new_knowledge", "realtime_updates", "strict_format", "niche_vocabulary", "tone_style",
-         "domain_expertise", "reduce_prompt_cost", "citations")
-APPROACHES_TRIED = ("prompting", "few_shot_prompting", "rag", "fine_tuning")
-DATA_FORMATS = ("instruction", "prompt_completion", "chat", "preference")
-METHODS = ("auto", "full", "lora", "qlora", "dpo")
-TRACKERS = ("none", "tensorboard", "mlflow", "wandb")
-BASELINES = ("base_zero_shot", "base_few_shot")
-SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
-OPTIMIZERS = ("adamw_torch", "adamw_8bit", "paged_adamw_8bit")
-PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-SEVERITIES = ("error", "warning", "off")
 FIXED_SLICES = ("all", "adversarial", "regression")
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    higher_is_better: bool
-    needs: str | None = None  # the spec field a metric requires: "pattern", "schema"
-    unit: str = ""
-    doc: str = ""
-
-
-METRICS: dict[str, MetricInfo] = {
-    "exact_match": MetricInfo(True, doc="prediction equals the reference after trimming whitespace"),
-    "token_f1": MetricInfo(True, doc="SQuAD-style token overlap F1"),
-    "rouge_l": MetricInfo(True, doc="ROUGE-L F-measure (rouge-score)"),
-    "bleu": MetricInfo(True, doc="corpus BLEU, 0-100 (sacrebleu)"),
-    "chrf": MetricInfo(True, doc="corpus chrF, 0-100 (sacrebleu)"),
-    "json_valid": MetricInfo(True, doc="share of predictions that parse as JSON"),
-    "json_schema": MetricInfo(True, needs="schema", doc="share of predictions valid under a JSON Schema"),
-    "regex": MetricInfo(True, needs="pattern", doc="share of predictions fully matching a pattern"),
-    "contains": MetricInfo(True, needs="pattern", doc="share of predictions containing a string"),
-    "perplexity": MetricInfo(False, doc="perplexity of the reference under the model"),
-    "latency_p50": MetricInfo(False, unit="ms", doc="median generation latency per example"),
-    "latency_p95": MetricInfo(False, unit="ms", doc="95th-percentile generation latency per example"),
-}
 
 # Audit checks (a contract: these names appear in `audit.findings[].check`) and their default severity.
 AUDIT_CHECKS: dict[str, str] = {

@@ -170,6 +170,7 @@ TEMPERATURE = 0.0  # 0: greedy
 BATCH_SIZE = 4
 MAX_EXAMPLES = None  # per slice; None: all
 PERPLEXITY = True  # a gated metric needs the reference's log-likelihood
+LATENCY_SAMPLE = 0  # rows per slice timed at batch size 1; 0: not gated
 FEW_SHOT_K = 2
 MODELS = ['finetuned', 'base_zero_shot', 'base_few_shot']
 
@@ -260,19 +261,16 @@ def reference_nll(model, tokenizer, prompt, completion, fmt):
 
 
 def predict_batch(model, tokenizer, prompts, fmt):
-    """(predictions, errors, latencies in ms). A failing batch is retried one row at a time, so a bad row records
-    its error instead of sinking the rest of the eval."""
-    started = time.perf_counter()
+    """(predictions, errors). A failing batch is retried one row at a time, so a bad row records its error instead
+    of sinking the rest of the eval."""
     try:
         texts = generate(model, tokenizer, [encode_prompt(tokenizer, prompt, fmt) for prompt in prompts])
     except Exception as error:  # noqa: BLE001 - recorded per row, never scored as merely wrong
         if len(prompts) == 1:
-            return [None], [f"{type(error).__name__}: {error}"], [None]
+            return [None], [f"{type(error).__name__}: {error}"]
         rows = [predict_batch(model, tokenizer, [prompt], fmt) for prompt in prompts]
-        return [r[0][0] for r in rows], [r[1][0] for r in rows], [r[2][0] for r in rows]
-    # Latency per example is the batch's wall time divided by its size: batched generation has no per-row clock.
-    latency = (time.perf_counter() - started) * 1000 / len(prompts)
-    return [text.strip() for text in texts], [None] * len(prompts), [latency] * len(prompts)
+        return [r[0][0] for r in rows], [r[1][0] for r in rows]
+    return [text.strip() for text in texts], [None] * len(prompts)
 
 
 def predict_slice(model, tokenizer, rows, slice_name, prefix, model_name, shots, fmt, batch_size):
@@ -280,7 +278,7 @@ def predict_slice(model, tokenizer, rows, slice_name, prefix, model_name, shots,
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
         prompts = [build_prompt(row, tokenizer, fmt, shots) for row in chunk]
-        texts, errors, latencies = predict_batch(model, tokenizer, prompts, fmt)
+        texts, errors = predict_batch(model, tokenizer, prompts, fmt)
         for offset, (row, prompt) in enumerate(zip(chunk, prompts, strict=True)):
             reference = target_text(row)
             nll = ref_tokens = None
@@ -292,8 +290,40 @@ def predict_slice(model, tokenizer, rows, slice_name, prefix, model_name, shots,
                     print(f"perplexity failed on {prefix}-{start + offset}: {error}")
             yield {"model": model_name, "slice": slice_name, "id": str(field(row, "id", f"{prefix}-{start + offset}")),
                    "tags": list(field(row, "tags", [])), "prompt": prompt, "reference": reference,
-                   "prediction": texts[offset], "latency_ms": latencies[offset], "error": errors[offset],
+                   "prediction": texts[offset], "latency_ms": None, "timed": False, "error": errors[offset],
                    "nll": nll, "ref_tokens": ref_tokens}
+
+
+# ---- latency: one request at a time
+def synchronize():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def time_requests(model, tokenizer, records, fmt):
+    """Latency per request, in ms: a seeded sample of LATENCY_SAMPLE rows of the slice is generated again one prompt
+    at a time (batch size 1), after one untimed warm-up, and those rows get `latency_ms` and `timed: true`. Batched
+    generation has no per-row clock; its wall time over the batch size would measure throughput, not latency."""
+    ok = [i for i, record in enumerate(records) if record["error"] is None]
+    if not LATENCY_SAMPLE or not ok:
+        return
+    picked = sorted(random.Random(SEED).sample(ok, min(LATENCY_SAMPLE, len(ok))))
+    encoded = {i: [encode_prompt(tokenizer, records[i]["prompt"], fmt)] for i in picked}
+    try:
+        generate(model, tokenizer, encoded[picked[0]])  # warm-up: first-call costs are no request's latency
+    except Exception as error:  # noqa: BLE001 - the batched pass has recorded what fails
+        print(f"latency timing skipped: {type(error).__name__}: {error}")
+        return
+    for i in picked:
+        synchronize()
+        started = time.perf_counter()
+        try:
+            generate(model, tokenizer, encoded[i])
+        except Exception:  # noqa: BLE001 - an untimed row; the batched pass recorded its outcome
+            continue
+        synchronize()
+        records[i].update(latency_ms=(time.perf_counter() - started) * 1000, timed=True)
+# ---- end latency
 
 
 def load_for(name, model_dir, cache):
@@ -328,8 +358,10 @@ def main():
             model.to(device()).eval()
             for slice_name, rows, prefix in slices:
                 started = time.perf_counter()
-                for record in predict_slice(model, tokenizer, rows, slice_name, prefix, name,
-                                            shots if name == "base_few_shot" else (), fmt, args.batch_size):
+                records = list(predict_slice(model, tokenizer, rows, slice_name, prefix, name,
+                                             shots if name == "base_few_shot" else (), fmt, args.batch_size))
+                time_requests(model, tokenizer, records, fmt)
+                for record in records:
                     sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 print(f"{name} / {slice_name}: {len(rows)} rows in {time.perf_counter() - started:.1f} s")
             sink.flush()

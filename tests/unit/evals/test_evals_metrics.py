@@ -14,8 +14,8 @@ from jsonschema import Draft202012Validator
 from rouge_score import rouge_scorer
 
 from ftspec.evals.metrics import REGISTRY, MetricContext, f1_tokens, normalize_answer
+from ftspec.metrics import METRICS
 from ftspec.spec.models import MetricSpec
-from ftspec.spec.vocab import METRICS
 
 PAIRS = [  # (reference, prediction)
     ("The cat sat on the mat.", "The cat sat on the mat."),
