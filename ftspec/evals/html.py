@@ -6,42 +6,54 @@ from __future__ import annotations
 
 from ftspec.evals.gates import TUNED, Scorer, fmt, generation_failed, slice_rows
 from ftspec.evals.metrics import metric_label, row_key
-from ftspec.evals.report import ci_text
+from ftspec.evals.report import ci_text, gate_name
 from ftspec.evals.runs import TrainLog
 from ftspec.metrics import METRICS, name_of
 from ftspec.spec.models import MetricSpec
 
-_W, _H, _PAD = 660, 260, 56
+_W, _H, _PAD = 960, 300, 56
+_SETTLE = 0.1  # the share of the steps whose loss may be clipped at the top of the chart
+_Y_TICKS = 5
 _TEXT_LIMIT = 1200
 _COLOURS = {"finetuned": "#2563eb", "base_zero_shot": "#9ca3af", "base_few_shot": "#f59e0b"}
 
 
 def loss_chart(log: TrainLog, overfitting: dict) -> dict | None:
-    """Coordinates for the SVG loss curves (train and eval loss against the step), or None without points."""
+    """Coordinates for the SVG loss curves (train and eval loss against the step), or None without points.
+
+    The first steps' loss is often many times the rest (a model's first batches), which flattens the part worth
+    reading, near the best step. So when the losses after the first tenth of the steps fill less than half the
+    height, the axis covers those and the earlier points are drawn clipped at the top edge (and the page says so)."""
     points = log.train + log.eval
     if not points:
         return None
     steps, losses = [s for s, _ in points], [v for _, v in points]
     x0, x1 = min(steps), max(steps)
-    y0, y1 = min(losses), max(losses)
+    y0, top = min(losses), max(losses)
+    later = [v for s, v in points if s >= x0 + _SETTLE * (x1 - x0)]
+    clipped = bool(later) and max(later) - y0 < 0.5 * (top - y0)
+    y1 = max(later) + 0.05 * (max(later) - y0) if clipped else top
     x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1e-9)
 
     def x(step):
         return round(_PAD + (step - x0) / (x1 - x0) * (_W - 2 * _PAD), 1)
 
     def y(loss):
-        return round(_H - _PAD - (loss - y0) / (y1 - y0) * (_H - 2 * _PAD), 1)
+        return round(max(_PAD, _H - _PAD - (loss - y0) / (y1 - y0) * (_H - 2 * _PAD)), 1)  # clipped at the top
 
     def line(series):
         return " ".join(f"{x(s)},{y(v)}" for s, v in series)
 
     marks = [(overfitting.get(key), label, colour) for key, label, colour in
              (("best_step", "best eval loss", "#16a34a"), ("step", "overfitting starts", "#dc2626"))]
+    ticks = [y0 + (y1 - y0) * i / (_Y_TICKS - 1) for i in range(_Y_TICKS)]
     return {"w": _W, "h": _H, "pad": _PAD, "train": line(log.train), "eval": line(log.eval),
             "eval_dots": [(x(s), y(v)) for s, v in log.eval],
-            "marks": [(x(step), label, colour) for step, label, colour in marks
+            "marks": [(x(step), f"{label} (step {step})", colour) for step, label, colour in marks
                       if step is not None and (label != "overfitting starts" or overfitting.get("detected"))],
-            "x_labels": [(x(x0), x0), (x(x1), x1)], "y_labels": [(y(y0), f"{y0:.3g}"), (y(y1), f"{y1:.3g}")]}
+            "x_labels": [(x(x0), x0), (x((x0 + x1) / 2), round((x0 + x1) / 2)), (x(x1), x1)],
+            "y_labels": [(y(v), f"{v:.3g}") for v in ticks],
+            "clipped": f"{top:.3g}" if clipped else None}
 
 
 def metric_bars(models: dict) -> list[dict]:
@@ -141,6 +153,7 @@ def report_html(report: dict, log: TrainLog, scorer: Scorer) -> str:
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
     env.filters["ci"] = ci_text
+    env.filters["gate_name"] = gate_name
     return env.from_string(_TEMPLATE).render(
         r=report, chart=loss_chart(log, report["overfitting"]), bars=metric_bars(report["models"]),
         worst=worst_examples(scorer),
@@ -160,9 +173,14 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
 .verdict { display: inline-block; padding: .1rem .6rem; border-radius: .3rem; color: #fff; }
 .pass { background: #16a34a; } .fail { background: #dc2626; }
 table { border-collapse: collapse; width: 100%; }
+.wide { overflow-x: auto; max-width: 100%; }
+td.reason { color: #7f1d1d; padding-top: 0; overflow-wrap: anywhere; }
+tr:has(+ tr.reason-row) td { border-bottom: none; }
+tr.warn td { background: #fffbeb; }
+.key { display: inline-block; width: 1.6rem; vertical-align: middle; margin: 0 .3rem 0 .8rem; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.failed td { background: #fef2f2; }
+tr.failed td, tr.reason-row.failed td { background: #fef2f2; }
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 12px; max-height: 16rem;
       overflow: auto; }
 .bars { display: flex; flex-wrap: wrap; gap: 1rem; }
@@ -181,26 +199,49 @@ pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 12px;
 {% endif %}
 
 <h2>Gates</h2>
+<div class="wide">
 <table id="gates">
 <thead><tr><th></th><th>metric</th><th>slice</th><th>value</th><th>CI</th><th>threshold</th><th>baseline</th>
-<th>margin (CI)</th><th>n</th><th>wrong</th><th>invalid</th><th>failed</th><th>reason</th></tr></thead>
+<th>margin (CI)</th><th>n</th><th>wrong</th><th>invalid</th><th>failed</th></tr></thead>
 <tbody>
 {% for g in r.gates %}
 <tr class="{{ 'passed' if g.passed else 'failed' }}">
 <td><span class="verdict {{ 'pass' if g.passed else 'fail' }}">{{ "pass" if g.passed else "FAIL" }}</span></td>
-<td>{{ g.label }}</td><td>{{ g.slice }}</td>
-<td class="num">{{ g.value|fmt }}</td><td class="num">{{ g.value_ci|ci }}</td>
+<td>{{ g|gate_name }}</td><td>{{ g.slice }}</td>
+<td class="num">{{ g.value|fmt }}{% if g.unit %} {{ g.unit }}{% endif %}</td><td class="num">{{ g.value_ci|ci }}</td>
 <td>{{ g.threshold }}{% if g.gate_on_lower_bound %} (CI bound){% endif %}</td>
 <td>{% if g.vs_baseline %}{{ g.baseline_value|fmt }} ({{ g.vs_baseline }}){% endif %}</td>
 <td class="num">{% if g.vs_baseline %}{{ g.margin|fmt(true) }} {{ g.margin_ci|ci }}{% endif %}</td>
 <td class="num">{{ g.n }}</td><td class="num">{{ g.wrong if g.wrong is not none else "" }}</td>
-<td class="num">{{ g.invalid }}</td><td class="num">{{ g.failed }}</td><td>{{ g.reason }}</td>
+<td class="num">{{ g.invalid }}</td><td class="num">{{ g.failed }}</td>
 </tr>
+{% if g.reason or g.method %}
+<tr class="reason-row {{ 'passed' if g.passed else 'failed' }}"><td></td><td class="reason" colspan="11">
+{% if g.reason %}{{ g.reason }}{% endif %}{% if g.reason and g.method %}<br>{% endif %}
+{% if g.method %}<span class="muted">measured {{ g.method }}</span>{% endif %}</td></tr>
+{% endif %}
 {% endfor %}
 </tbody>
 </table>
+</div>
 <p class="muted">Margins are improvements over the baseline: positive is better for every metric (for perplexity
 and latency, baseline minus fine-tuned).</p>
+{% if r.slices %}
+
+<h2>Slices</h2>
+{% for e in r.slices if e.warning %}<p class="slice-warning">⚠ {{ e.warning }}</p>
+{% endfor %}
+<table id="slices">
+<thead><tr><th></th><th>slice</th><th>metric</th><th>fine-tuned</th><th>whole eval set</th><th>gated</th></tr></thead>
+<tbody>
+{% for e in r.slices %}
+<tr class="{{ 'warn' if e.far_below else 'ok' }}"><td>{{ "⚠" if e.far_below else "" }}</td><td>{{ e.slice }}</td>
+<td>{{ e.metric }}</td><td class="num">{{ e.value|fmt }}</td><td class="num">{{ e.overall|fmt }}</td>
+<td>{{ "yes" if e.gated else "no" }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+{% endif %}
 
 <h2>Loss curves</h2>
 <p>{{ r.overfitting.message }}</p>
@@ -215,6 +256,8 @@ and latency, baseline minus fine-tuned).</p>
  text-anchor="middle">{{ label }}</text>{% endfor %}
 {% for y, label in chart.y_labels %}<text x="{{ chart.pad - 4 }}" y="{{ y }}" font-size="11"
  text-anchor="end">{{ label }}</text>{% endfor %}
+{% for y, label in chart.y_labels %}<line x1="{{ chart.pad }}" y1="{{ y }}" x2="{{ chart.w - chart.pad }}" y2="{{ y }}"
+ stroke="#f3f4f6"/>{% endfor %}
 <text x="{{ chart.w / 2 }}" y="{{ chart.h - 8 }}" font-size="11" text-anchor="middle">step</text>
 {% for x, label, colour in chart.marks %}
 <line class="mark" x1="{{ x }}" y1="{{ chart.pad }}" x2="{{ x }}" y2="{{ chart.h - chart.pad }}" stroke="{{ colour }}"
@@ -225,11 +268,14 @@ and latency, baseline minus fine-tuned).</p>
 {% if chart.eval %}<polyline class="eval-loss" fill="none" stroke="#f59e0b" stroke-width="2"
  points="{{ chart.eval }}"><title>eval loss</title></polyline>{% endif %}
 {% for x, y in chart.eval_dots %}<circle cx="{{ x }}" cy="{{ y }}" r="2.5" fill="#f59e0b"/>{% endfor %}
-<text x="{{ chart.w - chart.pad }}" y="{{ chart.pad - 20 }}" font-size="11" text-anchor="end" fill="#2563eb">
-train loss</text>
-<text x="{{ chart.w - chart.pad }}" y="{{ chart.pad - 6 }}" font-size="11" text-anchor="end" fill="#f59e0b">
-eval loss</text>
 </svg>
+<p id="loss-legend"><span class="key" style="border-top: 2px solid #2563eb"></span>train loss
+<span class="key" style="border-top: 2px solid #f59e0b"></span>eval loss
+{% for x, label, colour in chart.marks %}<span class="key" style="border-top: 2px dashed {{ colour }}"></span>
+{{ label }}
+{% endfor %}</p>
+{% if chart.clipped %}<p class="muted" id="loss-clipped">The first steps' loss (up to {{ chart.clipped }}) is clipped at
+the top edge, so the later steps fill the chart.</p>{% endif %}
 {% else %}
 <p class="muted" id="no-curves">No loss curves: the run has no readable train_log.jsonl rows.</p>
 {% endif %}
@@ -241,7 +287,7 @@ eval loss</text>
 {% for chart in bars %}
 <div class="bar"><div><b>{{ chart.metric }}</b> on <b>{{ chart.slice }}</b>
 <span class="muted">({{ chart.better }} is better)</span></div>
-<svg xmlns="http://www.w3.org/2000/svg" width="460" height="{{ chart.height }}">
+<svg xmlns="http://www.w3.org/2000/svg" width="500" height="{{ chart.height }}">
 {% for b in chart.bars %}
 <text x="0" y="{{ b.y + 11 }}" font-size="11">{{ b.model }}</text>
 <rect x="110" y="{{ b.y }}" width="{{ b.width }}" height="14" fill="{{ b.colour }}"><title>{{ b.model }}:

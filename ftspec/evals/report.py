@@ -5,7 +5,13 @@ from __future__ import annotations
 import time
 from xml.etree import ElementTree as ET
 
-from ftspec.evals.gates import Gate, fmt
+from ftspec.evals.gates import TUNED, Gate, fmt
+from ftspec.metrics import METRICS, name_of
+
+# A slice is flagged when it trails the whole eval set by this share of the metric's range (0.1 for a rate, 10
+# BLEU points), or, for an unbounded metric (perplexity, latency), when it is this factor worse.
+FAR_BELOW_SHARE = 0.1
+FAR_BELOW_FACTOR = 1.5
 
 
 def build_report(*, run_id: str, spec: dict, gates: list[Gate], models: dict, overfitting: dict,
@@ -24,7 +30,52 @@ def build_report(*, run_id: str, spec: dict, gates: list[Gate], models: dict, ov
         "models": models,
         "overfitting": overfitting,
         "bootstrap": bootstrap,
+        "slices": slice_summary(models, gates),
     }
+
+
+def slice_summary(models: dict, gates: list[Gate]) -> list[dict]:
+    """The fine-tuned model on each slice beside its value on the whole eval set, with a warning where a slice is
+    far worse: a gate that passes on average can hide a slice that fails (typos, a rare tag)."""
+    by_slice = models.get(TUNED, {})
+    overall = by_slice.get("all", {})
+    gated = {(g.label, g.slice) for g in gates}
+    found = []
+    for name, values in by_slice.items():
+        if name == "all":
+            continue
+        for label, value in values.items():
+            whole = overall.get(label)
+            worse = _worse_by(label, value, whole)
+            entry = {"slice": name, "metric": label, "value": value, "overall": whole, "worse_by": worse,
+                     "far_below": _far(label, value, whole, worse), "gated": (label, name) in gated}
+            entry["warning"] = _slice_warning(entry) if entry["far_below"] else None
+            found.append(entry)
+    return found
+
+
+def _worse_by(label: str, value: float | None, whole: float | None) -> float | None:
+    if value is None or whole is None:
+        return None
+    return (whole - value) if METRICS[name_of(label)].higher_is_better else (value - whole)
+
+
+def _far(label: str, value: float | None, whole: float | None, worse: float | None) -> bool:
+    if worse is None or worse <= 0:
+        return False
+    declared = METRICS[name_of(label)]
+    if declared.span:
+        return worse >= FAR_BELOW_SHARE * declared.span
+    small, big = sorted((value, whole))  # the slice is the worse of the two: compare by how many times
+    return small <= 0 or big / small >= FAR_BELOW_FACTOR
+
+
+def _slice_warning(entry: dict) -> str:
+    unit = METRICS[name_of(entry["metric"])].unit
+    unit = f" {unit}" if unit else ""
+    text = (f"slice `{entry['slice']}`: {entry['metric']} is {fmt(entry['value'])}{unit} against "
+            f"{fmt(entry['overall'])}{unit} on the whole eval set")
+    return text + ("" if entry["gated"] else " (no gate covers it)")
 
 
 def ci_text(ci: list | None) -> str:
@@ -47,16 +98,43 @@ def report_markdown(report: dict) -> str:
         for g in report["gates"]:
             lines.append("| " + " | ".join(_cell(c) for c in _gate_cells(g)) + " |")
         lines.append("")
+        lines += [f"_{_cell(g['label'])} on `{g['slice']}`: measured {_cell(g['method'])}._"
+                  for g in report["gates"] if g.get("method")]
+        lines += [""] if any(g.get("method") for g in report["gates"]) else []
     failures = [g for g in report["gates"] if not g["passed"]]
     if failures or report["problems"]:
         lines.append("**Why it failed**")
-        lines += [f"- `{g['label']}` on `{g['slice']}`" + (f" vs `{g['vs_baseline']}`" if g["vs_baseline"] else "")
+        lines += [f"- `{gate_name(g)}` on `{g['slice']}`" + (f" vs `{g['vs_baseline']}`" if g["vs_baseline"] else "")
                   + f": {_cell(g['reason'])}" for g in failures]
         lines += [f"- {_cell(p)}" for p in report["problems"]]
         lines.append("")
+    lines += _slices_markdown(report.get("slices", []))
     lines += [f"**Loss curves:** {report['overfitting']['message']}", ""]
     lines += _models_markdown(report["models"])
     return "\n".join(lines) + "\n"
+
+
+def gate_name(g: dict) -> str:
+    """The gate's label, and the spec key that set it when `metrics` did not (max_latency_ms)."""
+    implied = g.get("implied_by")
+    return g["label"] + (f" (from {implied.rsplit('.', 1)[-1]})" if implied else "")
+
+
+def with_unit(value: float | None, g: dict) -> str:
+    return fmt(value) + (f" {g['unit']}" if g.get("unit") and value is not None else "")
+
+
+def _slices_markdown(slices: list[dict]) -> list[str]:
+    if not slices:
+        return []
+    lines = ["**Slices** (the fine-tuned model; ⚠️ far below the whole eval set)", "",
+             "| | slice | metric | value | whole eval set | gated |", "|---|---|---|---|---|---|"]
+    for e in slices:
+        lines.append(f"| {'⚠️' if e['far_below'] else ''} | {_cell(e['slice'])} | {_cell(e['metric'])} | "
+                     f"{fmt(e['value'])} | {fmt(e['overall'])} | {'yes' if e['gated'] else 'no'} |")
+    lines.append("")
+    lines += [f"- ⚠️ {_cell(e['warning'])}" for e in slices if e["warning"]]
+    return lines + ([""] if any(e["warning"] for e in slices) else [])
 
 
 def _gate_cells(g: dict) -> list[str]:
@@ -64,7 +142,8 @@ def _gate_cells(g: dict) -> list[str]:
     margin = "" if not g["vs_baseline"] else f"{fmt(g['margin'], signed=True)} {ci_text(g['margin_ci'])}"
     threshold = g["threshold"] + (" (CI bound)" if g["gate_on_lower_bound"] else "")
     wrong = "" if g["wrong"] is None else g["wrong"]
-    return ["✅" if g["passed"] else "❌", g["label"], g["slice"], fmt(g["value"]), ci_text(g["value_ci"]), threshold,
+    return ["✅" if g["passed"] else "❌", gate_name(g), g["slice"], with_unit(g["value"], g), ci_text(g["value_ci"]),
+            threshold,
             baseline, margin, g["n"], wrong, g["invalid"], g["failed"]]
 
 
@@ -89,15 +168,16 @@ def report_junit(report: dict) -> str:
     suite = ET.Element("testsuite", name=f"ftspec eval {report['spec']['name']}",
                        tests=str(len(gates) + len(report["problems"])), failures=str(failures), errors="0")
     for g in gates:
-        name = f"{g['label']} [{g['slice']}]" + (f" vs {g['vs_baseline']}" if g["vs_baseline"] else "") \
+        name = f"{gate_name(g)} [{g['slice']}]" + (f" vs {g['vs_baseline']}" if g["vs_baseline"] else "") \
             + f" {g['threshold']}"
         case = ET.SubElement(suite, "testcase", classname=f"ftspec.{report['spec']['name']}", name=name)
         if not g["passed"]:
             failure = ET.SubElement(case, "failure", message=g["reason"], type="GateFailed")
             failure.text = g["reason"]
         margin = f" margin={fmt(g['margin'], signed=True)}" if g["vs_baseline"] else ""
-        ET.SubElement(case, "system-out").text = (f"value={fmt(g['value'])}{margin} ci={ci_text(g['ci'])} "
-                                                  f"n={g['n']} invalid={g['invalid']} failed={g['failed']}")
+        measured = f" measured {g['method']}" if g.get("method") else ""
+        ET.SubElement(case, "system-out").text = (f"value={with_unit(g['value'], g)}{margin} ci={ci_text(g['ci'])} "
+                                                  f"n={g['n']} invalid={g['invalid']} failed={g['failed']}{measured}")
     for i, problem in enumerate(report["problems"], start=1):
         case = ET.SubElement(suite, "testcase", classname=f"ftspec.{report['spec']['name']}",
                              name=f"predictions integrity {i}")

@@ -40,6 +40,12 @@ def show_eval(report: dict, paths: dict[str, Path]) -> None:
             out.print(Text.assemble(("✗ ", "red"), f"{g['label']} on {g['slice']}{versus}: {g['reason']}"))
     for problem in report["problems"]:
         out.print(Text.assemble(("✗ ", "red"), problem))
+    for entry in report.get("slices", []):  # a slice far below the whole set, gated or not
+        if entry["warning"]:
+            out.print(Text.assemble(("⚠ ", "yellow"), entry["warning"]))
+    for g in report["gates"]:
+        if g.get("method"):
+            out.print(Text(f"{g['label']} on {g['slice']}: measured {g['method']}", style="dim"))
     overfit = report["overfitting"]
     out.print(Text.assemble(("loss curves: ", "yellow" if overfit.get("detected") else ""), overfit["message"]))
     folder = paths["report.json"].parent
