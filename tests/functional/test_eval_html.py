@@ -3,6 +3,7 @@ render, nothing is fetched from the network, and the console stays clean."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -101,3 +102,63 @@ def test_report_is_self_contained(report_page):
     assert not re.search(r"url\(|@import", html, re.IGNORECASE)
     # the only URL is the SVG namespace, which is a name, not a fetch
     assert set(re.findall(r"https?://[^\s\"'<>]+", html)) <= {"http://www.w3.org/2000/svg"}
+
+
+# Measures the page as laid out at 1,280 px and writes the figures into the DOM for --dump-dom to carry out. It runs
+# in a copy of the page: the report itself holds no script.
+MEASURE = """<script>
+const box = (el) => el.getBoundingClientRect();
+const reasons = [...document.querySelectorAll("#gates tr.failed td:last-child, #gates td.reason")]
+  .map((td) => box(td).width).filter((w) => w > 0);
+document.body.setAttribute("data-layout", JSON.stringify({
+  viewport: window.innerWidth, page: document.documentElement.scrollWidth,
+  gates: box(document.getElementById("gates")).right, curves: box(document.getElementById("loss-curves")).right,
+  narrowest_reason: Math.min(...reasons)}));
+</script>"""
+
+
+def layout_at_1280(page: Path, tmp_path: Path) -> dict:
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    if not Path(CHROMIUM).exists():
+        assert not os.environ.get("CI"), "chromium is missing in CI: `make browser` should have installed it"
+        pytest.skip("chromium is not installed (make browser)")
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1280,900",
+               f"--user-data-dir={tmp_path / 'profile-layout'}", "--dump-dom", probe.as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    match = re.search(r'data-layout="([^"]+)"', done.stdout)
+    assert match, done.stdout[-2000:]
+    return json.loads(match.group(1).replace("&quot;", '"'))
+
+
+def test_the_gates_and_the_curves_fit_a_1280_px_window(report_page, tmp_path):
+    layout = layout_at_1280(report_page, tmp_path)
+    assert layout["page"] <= layout["viewport"]  # nothing scrolls sideways
+    assert layout["gates"] <= layout["viewport"] and layout["curves"] <= layout["viewport"]
+    assert layout["narrowest_reason"] >= 600  # a failed gate's reason reads as a line, not a column of words
+
+
+def test_the_loss_chart_has_a_legend_and_keeps_the_late_steps_readable(report_page):
+    html = report_page.read_text()
+    legend = html[html.index('id="loss-legend"'):]
+    legend = legend[:legend.index("</p>")]
+    assert "train loss" in legend and "eval loss" in legend
+    assert "best eval loss (step 50)" in legend and "overfitting starts (step 60)" in legend
+    assert 'stroke-dasharray="4 3"' in html and "border-top: 2px dashed" in legend  # the marks and their keys
+
+
+def test_a_steep_start_is_clipped_so_the_best_step_is_not_squashed():
+    from ftspec.evals.html import loss_chart
+    from ftspec.evals.runs import TrainLog
+
+    train = [(s, 10.0 * 0.5 ** (s / 10) + 0.5) for s in range(10, 410, 10)]  # 10.5 at first, 0.5 at the end
+    evals = [(s, 0.8 + 0.002 * abs(s - 250) / 10) for s in range(20, 420, 20)]
+    log = TrainLog(found=True, train=train, eval=evals, end=None, skipped=0)
+    chart = loss_chart(log, {"best_step": 240, "detected": False})
+    assert chart["clipped"] == f"{max(v for _, v in train):.3g}"
+    heights = [y for _, y in chart["eval_dots"]]
+    usable = chart["h"] - 2 * chart["pad"]
+    assert max(heights) - min(heights) > 0.05 * usable  # the eval curve's shape shows
+    first = float(chart["train"].split()[0].split(",")[1])
+    assert first == chart["pad"]  # the steep start sits on the top edge
