@@ -36,3 +36,9 @@ def test_demo_pipeline_passes_where_the_baselines_fail(tmp_path: Path, demo_mode
         assert (run_dir / name).exists(), name
     listed = run_cli("runs", "project.yaml", cwd=project)
     assert run_dir.name in listed.stdout and "pass" in listed.stdout
+    # max_latency_ms: 300 is a gate on requests timed one at a time; the weak adversarial exact match is shown
+    latency = next(gate for gate in report["gates"] if gate["implied_by"])
+    assert (latency["metric"], latency["threshold"]) == ("latency_p95", "<= 300")
+    assert latency["method"].startswith("per request at batch size 1, on a seeded sample of 32 of")
+    weak = [s for s in report["slices"] if s["slice"] == "adversarial" and s["metric"] == "exact_match"]
+    assert weak and weak[0]["far_below"] and "no gate covers it" in weak[0]["warning"]
