@@ -91,6 +91,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons
     prompt_format = _prompt_format(loaded, info, plan_reasons)
+    evaluation = _evaluation(loaded, plan_reasons)
     return Plan(
         project=spec.name,
         decision=Decision(approach=outcome.approach, reasons=plan_reasons, prerequisites=prerequisites),
@@ -104,7 +105,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
                       holdout=spec.data.holdout, adversarial=spec.data.adversarial, regression=spec.data.regression,
                       fields=dict(spec.data.fields)),
         distributed=_distributed(loaded, candidate if fine_tune else None, plan_reasons),
-        evaluation=_evaluation(loaded),
+        evaluation=evaluation,
         tracking=spec.tracking,
         cost=cost.to_json() if cost else None,
     )
@@ -325,8 +326,14 @@ def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[
     return Distributed(mode="ddp", num_processes=total, num_machines=c.nodes)
 
 
-def _evaluation(loaded: LoadedSpec) -> EvalPlan:
+def _evaluation(loaded: LoadedSpec, reasons: list[Reason]) -> EvalPlan:
+    from ftspec.spec.gated import implied_gates
+
     ev = loaded.spec.evaluation
+    for origin, metric in implied_gates(loaded.spec):
+        reasons.append(reason(loaded, f"{origin.rsplit('.', 1)[-1]} becomes the gate `{metric.name} "
+                                      f"{metric.threshold}` (ms), timed per request at batch size 1 on "
+                                      f"{LATENCY_SAMPLE} rows per slice", *origin.split(".")))
     return EvalPlan(baselines=[{"name": b.name, "k": b.k} for b in ev.baselines],
                     max_new_tokens=ev.generation.max_new_tokens, temperature=ev.generation.temperature,
                     batch_size=ev.generation.batch_size,
