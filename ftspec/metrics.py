@@ -133,9 +133,9 @@ for _metric in (
            fields=("prediction",), needs="pattern", target_rule=f"{_TARGETS}:contains_rule", **_SHARE),
     Metric("perplexity", "perplexity of the reference under the model", False, f"{_SCORERS}:perplexity",
            low=1.0, fields=("nll", "ref_tokens"), aggregate="exp(summed nll / summed reference tokens)"),
-    Metric("latency_p50", "median generation latency of one request (batch size 1)", False,
+    Metric("latency_p50", "median latency of one request (batch size 1), in ms", False,
            f"{_SCORERS}:latency_p50", aggregate="50th percentile of the timed requests", **_TIME),
-    Metric("latency_p95", "95th-percentile generation latency of one request (batch size 1)", False,
+    Metric("latency_p95", "95th-percentile latency of one request (batch size 1), in ms", False,
            f"{_SCORERS}:latency_p95", aggregate="95th percentile of the timed requests", **_TIME),
 ):
     register(_metric)

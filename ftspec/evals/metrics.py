@@ -329,7 +329,9 @@ def row_mean(score_row: Callable[[dict], float | None]):
     """A scorer from a per-row function (a human rating, a judge score): the mean of the rows' scores; a row whose
     function returns None is missing. For a new metric declaration: `Metric(..., score=row_mean(fn))`."""
     def score(rows, metric, ctx) -> Scored:
-        return _per_example(rows, lambda p, r, row: MISSING if (v := score_row(row)) is None else v)
+        scored = _per_example(rows, lambda p, r, row: MISSING if (v := score_row(row)) is None else v)
+        scored.wrong = None  # a score of 0 is no "wrong answer" on an arbitrary scale
+        return scored
     return score
 
 

@@ -38,6 +38,7 @@ def test_a_toy_metric_is_gated_and_reported_everywhere(toy_metric, tmp_path):
     assert (gate["label"], gate["value"], gate["higher_is_better"], gate["unit"]) == ("answer_chars", 5.0, False,
                                                                                       "chars")
     assert gate["value_ci"][0] <= 5.0 <= gate["value_ci"][1] and not gate["passed"]
+    assert gate["wrong"] is None  # a per-row score on its own scale has no "wrong answers"
     assert "answer_chars: 5 is not <= 3" in gate["reason"]
     assert report["models"]["base_zero_shot"]["all"]["answer_chars"] == pytest.approx(12.0)
     assert "| ❌ | answer_chars | all | 5 chars |" in (run / "report.md").read_text()
