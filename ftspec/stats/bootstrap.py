@@ -13,16 +13,21 @@ check against on fixed inputs; the chunking bounds memory for large sets.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ftspec.evals.metrics import Scored
-
 _CELLS_PER_CHUNK = 4_000_000  # resampled stats held in memory at once (floats): about 32 MB
 
 Aggregate = Callable[["np.ndarray"], "np.ndarray"]
+
+
+class Scored(Protocol):
+    """What a scorer returns (ftspec.evals.metrics.Scored): per-example statistics and their aggregate."""
+
+    stats: np.ndarray
+    aggregate: Aggregate
 
 
 def resample_indices(n: int, samples: int, width: int, seed: int) -> Iterator[np.ndarray]:
