@@ -136,6 +136,17 @@ def test_nan_latency_is_counted_not_averaged():
     assert scored.nan == 1 and scored.value == 10.0
 
 
+def test_latency_reads_only_the_rows_timed_one_request_at_a_time():
+    rows = [{"prediction": "x", "latency_ms": None, "timed": False, "id": "a"},
+            {"prediction": "x", "latency_ms": 30.0, "timed": True, "id": "b"},
+            {"prediction": "x", "latency_ms": 50.0, "timed": True, "id": "c"},
+            {"prediction": "x", "latency_ms": None, "timed": True, "id": "d"}]
+    scored = score("latency_p50", rows)
+    assert scored.keys == ["b", "c"] and scored.value == 40.0
+    assert scored.missing == 1  # timed, yet no number: that one is missing; the untimed row is not
+    assert scored.method == "per request at batch size 1, on a seeded sample of 3 of 4 rows"
+
+
 def test_a_missing_reference_is_missing_not_wrong():
     rows = rows_of([("a", "a")]) + [{"prediction": "a", "reference": None, "id": "x"}]
     for name in ("exact_match", "token_f1", "rouge_l", "bleu", "chrf"):
