@@ -43,7 +43,8 @@ def registered_metric(name: str) -> str:
 
 
 # What editors see: the forms a user writes, not the parsed objects.
-_THRESHOLD_PATTERN = r"^\s*(>=|<=|==|>|<)?\s*[+-]?[0-9.]+(e[+-]?[0-9]+)?\s*(%|ms|s)?\s*$"
+_THRESHOLD_PATTERN = (r"^\s*(>=|<=|==|>|<)?\s*[+-]?[0-9.]+(e[+-]?[0-9]+)?\s*"
+                      r"(%|ms|msec|milliseconds|s|secs?|seconds?)?\s*$")
 _THRESHOLD_SCHEMA = {"anyOf": [{"type": "string", "pattern": _THRESHOLD_PATTERN}, {"type": "number"}],
                      "description": "'>= 0.9', '>= 90%', '<= 300' (ms for latency), '<= 2 s', or a number (>=)"}
 _PARAMS_SCHEMA = {"anyOf": [{"type": "string", "pattern": r"^\s*[0-9.]+\s*[kKmMbBtT]?\s*$"}, {"type": "number"}],

@@ -85,3 +85,13 @@ def test_a_latency_gate_of_the_spec_replaces_the_implied_one(own, implied):
 
 def test_no_limit_no_implied_gate():
     assert implied_gates(spec_with([{"name": "exact_match", "threshold": ">= 0.9"}])) == []
+
+
+def test_the_json_schema_accepts_every_unit_the_parser_does():
+    import re
+
+    from ftspec.spec.models import _THRESHOLD_PATTERN
+    from ftspec.spec.threshold import UNITS
+
+    assert all(re.match(_THRESHOLD_PATTERN, f"<= 3 {unit}") for unit in UNITS)
+    assert not re.match(_THRESHOLD_PATTERN, "<= 3 minutes")
