@@ -147,3 +147,38 @@ def show_regression(section: dict) -> None:
         out.print(f"  {mark} {g['label']} [{g['slice']}] B-A {fmt(g['difference'], signed=True)} "
                   f"{_ci(g['difference_ci'])} tolerance {g['tolerance']}" + ("" if g["passed"] else f": {g['reason']}"),
                   markup=False)
+
+
+def show_ab(result: dict) -> None:
+    from ftspec.ui.console import console
+
+    out = console()
+    if result.get("plan"):
+        out.print(f"{result['samples_per_variant']} rows per variant ({result['samples_total']} in all) detect a "
+                  f"change of {result['effect']:+g} from a rate of {result['baseline_rate']:g} with "
+                  f"{result['power']:.0%} power at alpha {result['alpha']:g} ({result['test']})", markup=False)
+    else:
+        out.print(f"{result['log']}: {result['rows']} rows, outcome `{result['metric']}` ({result['kind']}"
+                  f"{', lower is better' if result['lower_is_better'] else ''})"
+                  + (f", clustered by `{result['user_field']}`" if result["clustered"] else ""), markup=False)
+        for name, v in zip((result["control"], result["treatment"]), result["variants"], strict=True):
+            users = f", {v['users']} users" if "users" in v else ""
+            out.print(f"  {name}: n {v['n']}{users}, {fmt(v['value'])} {_ci(v['ci'])}", markup=False)
+        out.print(f"  B - A: {fmt(result['difference'], signed=True)} {_ci(result['difference_ci'])}, "
+                  f"p {_p(result['p_value'])} ({result['test']})"
+                  + (f", Mann-Whitney p {_p(result['mann_whitney_p'])}" if "mann_whitney_p" in result else ""),
+                  markup=False)
+        pw = result["power"]
+        line = f"  power: the smallest effect these rows detect is {fmt(pw['detectable_effect'], signed=True)}"
+        if pw.get("samples_per_variant") is not None:
+            line += (f"; {pw['effect']:+g} needs {pw['samples_per_variant']} rows per variant "
+                     f"({pw['more_samples_per_variant']} more)")
+        out.print(line, markup=False)
+        seq = result["sequential"]
+        if seq["method"] != "none":
+            out.print(f"  sequential ({seq['method']}): |z| {seq['z']:.3g} vs boundary {seq['boundary_z']:.3g} at "
+                      f"{seq['information_fraction']:.0%} of the planned rows", markup=False)
+        out.print(f"verdict: {result['verdict']}", markup=False)
+    err = console(stderr=True)
+    for warning in result["warnings"]:
+        err.print(f"warning: {warning}", markup=False)
