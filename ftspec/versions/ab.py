@@ -183,14 +183,14 @@ def record_look(log: Path, result: dict, sequential: str) -> list[str]:
                and isinstance(k.get("rows"), int) and k["rows"] < result["rows"]]
     looks = (looks + [{"time": time.time(), "rows": result["rows"], "metric": result["metric"],
                        "p_value": result["p_value"], "sequential": sequential}])[-MAX_LOOKS_KEPT:]
-    result["looks"] = len(earlier) + 1
+    result["looks"] = len({k["rows"] for k in earlier}) + 1
     warnings = []
     try:
         atomic_write_text(path, json.dumps(looks, indent=1) + "\n")
     except OSError as exc:
         warnings.append(f"could not record this look in {path}: {exc}")
     if earlier and sequential == "none":
-        warnings.append(f"this is look {len(earlier) + 1} at a growing log (earlier looks in {path.name}): stopping "
+        warnings.append(f"this is look {result['looks']} at a growing log (earlier looks in {path.name}): stopping "
                         "at the first significant p-value overstates significance; plan the looks with "
                         "--sequential obrien-fleming --planned-n N, or decide the sample size first (--plan)")
     return warnings
