@@ -21,7 +21,18 @@ def _yaml_value(value) -> str:
     return json.dumps(value, ensure_ascii=False)  # JSON scalars and lists are valid YAML flow values
 
 
-def metadata(spec, run_id: str, manifest: dict, written: dict) -> str:
+def data_hashes(loaded, manifest: dict) -> dict[str, str]:
+    """The data files' hashes as the run's build recorded them; without a manifest, hashed now from the spec."""
+    if manifest.get("data"):
+        return manifest["data"]
+    from ftspec.versions.registry import file_sha256
+
+    data = loaded.spec.data
+    names = [*data.train, *(p for p in (data.eval, data.adversarial, data.regression) if p)]
+    return {name: file_sha256(loaded.resolve(name)) for name in names if loaded.resolve(name).is_file()}
+
+
+def metadata(spec, run_id: str, manifest: dict, written: dict, hashes: dict) -> str:
     model = spec.models[0]
     fields = {
         "license": model.license or "other",
@@ -30,7 +41,7 @@ def metadata(spec, run_id: str, manifest: dict, written: dict) -> str:
         "pipeline_tag": "text-generation",
         "tags": ["ftspec", "fine-tuned", str(manifest.get("method") or spec.method)],
         "ftspec_run": run_id,
-        "ftspec_data_sha256": manifest.get("data") or {},
+        "ftspec_data_sha256": hashes,
     }
     return "---\n" + "".join(f"{k}: {_yaml_value(v)}\n" for k, v in fields.items()) + "---\n"
 
@@ -102,18 +113,20 @@ def model_card(loaded, run_dir: Path, written: dict, prompt_format: dict | None,
     report, manifest = _json(run_dir / "report.json"), _json(run_dir / "manifest.json")
     req = spec.requirements
     data_files = {name: getattr(spec.data, name) for name in ("train", "eval", "adversarial", "regression")}
-    lines = [metadata(spec, run_dir.name, manifest, written), f"# {spec.name}", "",
+    lines = [metadata(spec, run_dir.name, manifest, written, data_hashes(loaded, manifest)), f"# {spec.name}", "",
              spec.description or "", "",
              f"Fine-tuned from `{spec.models[0].hub or spec.models[0].name}` by ftspec, run `{run_dir.name}` "
              f"(verdict: {report.get('verdict', 'not evaluated')}).", "",
              "## Intended use", "", req.objective or "Not stated in the spec.", ""]
     lines += [f"- {use}" for use in req.use_cases] + ["", "## Training data", ""]
-    lines += [f"- {name}: `{path}`" for name, path in data_files.items() if path]
+    lines += [f"- {name}: " + ", ".join(f"`{p}`" for p in ([path] if isinstance(path, str) else path))
+              for name, path in data_files.items() if path]
     lines += ["", "| file | sha256 |", "|---|---|"]
-    lines += [f"| `{path}` | `{sha}` |" for path, sha in (manifest.get("data") or {}).items()]
+    lines += [f"| `{path}` | `{sha}` |" for path, sha in data_hashes(loaded, manifest).items()]
     if audit is not None:
-        lines += ["", f"Data audit: {audit['findings']} findings "
-                  + (f"({', '.join(f'{k}: {v}' for k, v in audit['by_check'].items())})" if audit["by_check"] else "")]
+        flagged = ", ".join(f"{k}: {v}" for k, v in audit["by_check"].items())
+        lines += ["", f"Data audit (`ftspec data audit`): {audit['flagged']} rows flagged" + (f" ({flagged})" if flagged
+                                                                                           else "")]
     lines += ["", "## Method and hyperparameters", "", *_training(spec, manifest), ""]
     lines += ["## Evaluation", "", f"Gates with {spec.evaluation.confidence:.0%} bootstrap CIs:", "",
               *_gate_rows(report), "", "### Baselines", "", *_baselines(report), "",

@@ -78,13 +78,11 @@ def audit_summary(loaded) -> dict | None:
         audit = (check_project(loaded.path).to_json() or {}).get("audit") or {}
     except FtspecError:
         return None
-    findings = audit.get("findings") or []
-    by_check: dict[str, int] = {}
-    for finding in findings:
-        if isinstance(finding, dict):
-            by_check[str(finding.get("check"))] = by_check.get(str(finding.get("check")), 0) + 1
-    return {"findings": len(findings), "by_check": by_check,
-            **{k: v for k, v in audit.items() if k != "findings" and isinstance(v, (int, float, str))}}
+    counts: dict[str, int] = {}
+    for finding in audit.get("findings") or []:
+        if isinstance(finding, dict) and isinstance(finding.get("count"), int) and finding["count"] > 0:
+            counts[f"{finding.get('check')} ({finding.get('severity')})"] = finding["count"]
+    return {"flagged": sum(counts.values()), "by_check": counts}
 
 
 def export_command(run: str, out: Path, spec: Path | None = None, keep_adapter: bool = False, force: bool = False,
