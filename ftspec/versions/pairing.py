@@ -44,19 +44,21 @@ def _in(shared: set, slice_name: str, key: str) -> bool:
     return ("all", key) in shared  # a tag slices the eval set
 
 
+# how a resample's value is computed from resample counts (ftspec.stats.paired.resampled); mean metrics aside
+RESAMPLE_KIND = {"perplexity": "sums", "bleu": "sums", "chrf": "sums", "latency_p50": 50.0, "latency_p95": 95.0}
+
+
 def compare_cells(run_a, run_b, plan: list, shared: set, settings: dict) -> tuple[list[dict], list[dict]]:
     pairs = [_pair(run_a, run_b, metric, s, shared) for metric, s in plan]
     found = [None] * len(pairs)
-    by_keys: dict[tuple, list[int]] = {}
+    groups: dict[tuple, list[int]] = {}
     for i, pair in enumerate(pairs):
         if len(pair.a.keys) == 0:
             found[i] = _empty(pair)
-        elif pair.a.per_example is not None:
-            by_keys.setdefault((pair.slice, tuple(pair.a.keys)), []).append(i)
-        else:
-            found[i] = _corpus_entry(pair, settings)
-    for group in by_keys.values():
-        for i, entry in zip(group, _mean_entries([pairs[i] for i in group], settings), strict=True):
+        else:  # metrics scored on the same examples share their resamples
+            groups.setdefault((pair.slice, tuple(pair.a.keys)), []).append(i)
+    for group in groups.values():
+        for i, entry in zip(group, _group_entries([pairs[i] for i in group], settings), strict=True):
             found[i] = entry
     _holm(found, settings["confidence"])
     return found, changed_rows(run_a, run_b, pairs)
@@ -79,15 +81,37 @@ def _empty(pair: Pair) -> dict:
             "p_value": None}
 
 
-def _mean_entries(pairs: list[Pair], settings: dict) -> list[dict]:
+def _group_entries(pairs: list[Pair], settings: dict) -> list[dict]:
+    """One pass of resample counts over every metric of a group: means by one product, the others by
+    ftspec.stats.paired.resampled; then each metric's test."""
     import numpy as np
 
-    from ftspec.stats.paired import bootstrap_means, interval, is_binary, mcnemar_exact, sign_flip_pvalues
+    from ftspec.stats.paired import count_chunks, resampled
+
+    means_at = [j for j, p in enumerate(pairs) if p.a.per_example is not None]
+    others = [j for j, p in enumerate(pairs) if p.a.per_example is None]
+    n = len(pairs[0].a.keys)
+    a = np.stack([pairs[j].a.per_example for j in means_at], axis=1) if means_at else np.zeros((n, 0))
+    b = np.stack([pairs[j].b.per_example for j in means_at], axis=1) if means_at else np.zeros((n, 0))
+    columns = np.concatenate([a, b, b - a], axis=1)
+    mean_draws, other_draws = [], {j: [] for j in others}
+    for counts in count_chunks(n, settings["samples"], settings["seed"]):
+        mean_draws.append(counts @ columns / n)
+        for j in others:
+            kind = RESAMPLE_KIND.get(pairs[j].metric.name, "gather")
+            other_draws[j].append(np.stack([resampled(pairs[j].a.stats, counts, kind, pairs[j].a.aggregate),
+                                            resampled(pairs[j].b.stats, counts, kind, pairs[j].b.aggregate)], 1))
+    entries = {j: e for j, e in zip(means_at, _mean_entries([pairs[j] for j in means_at], a, b,
+                                                             np.concatenate(mean_draws), settings), strict=True)}
+    for j in others:
+        entries[j] = _corpus_entry(pairs[j], np.concatenate(other_draws[j]), settings)
+    return [entries[j] for j in range(len(pairs))]
+
+
+def _mean_entries(pairs: list[Pair], a, b, means, settings: dict) -> list[dict]:
+    from ftspec.stats.paired import interval, is_binary, mcnemar_exact, sign_flip_pvalues
 
     conf, samples, seed = settings["confidence"], settings["samples"], settings["seed"]
-    a = np.stack([p.a.per_example for p in pairs], axis=1)
-    b = np.stack([p.b.per_example for p in pairs], axis=1)
-    means = bootstrap_means(np.concatenate([a, b, b - a], axis=1), samples, seed)
     m = len(pairs)
     continuous = [j for j in range(m) if not is_binary(a[:, j], b[:, j])]
     flips = dict(zip(continuous, sign_flip_pvalues((b - a)[:, continuous], samples, seed), strict=True)) \
@@ -103,11 +127,10 @@ def _mean_entries(pairs: list[Pair], settings: dict) -> list[dict]:
     return entries
 
 
-def _corpus_entry(pair: Pair, settings: dict) -> dict:
-    from ftspec.stats.paired import bootstrap_paired, bootstrap_pvalue, interval
+def _corpus_entry(pair: Pair, draws, settings: dict) -> dict:
+    from ftspec.stats.paired import bootstrap_pvalue, interval
 
     conf = settings["confidence"]
-    draws = bootstrap_paired(pair.a.stats, pair.b.stats, pair.a.aggregate, settings["samples"], settings["seed"])
     value_a, value_b = pair.a.value, pair.b.value
     diff = draws[:, 1] - draws[:, 0]
     observed = (value_b - value_a) if value_a is not None and value_b is not None else math.nan

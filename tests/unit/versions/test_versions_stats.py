@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +99,30 @@ def test_detectable_effect_round_trips_the_sample_size():
 def test_samples_for_a_mean_shift_match_statsmodels():
     expected = NormalIndPower().solve_power(effect_size=5 / 20, alpha=0.05, power=0.8, ratio=1.0)
     assert samples_for_mean_shift(20.0, 5.0) == math.ceil(expected)
+
+
+def _scored(metric_name: str, n: int):
+    from ftspec.evals.metrics import REGISTRY, MetricContext
+    from ftspec.spec.models import MetricSpec
+
+    rng = np.random.default_rng(5)
+    words = ["red mug", "blue hat", "two socks", "a lamp", "green cup"]
+    rows = [{"id": f"r{i}", "prediction": str(rng.choice(words)), "reference": str(rng.choice(words)),
+             "latency_ms": float(rng.uniform(10, 90)), "nll": float(rng.uniform(1, 9)),
+             "ref_tokens": int(rng.integers(1, 9))}
+            for i in range(n)]
+    return REGISTRY[metric_name](rows, MetricSpec(name=metric_name, threshold=0), MetricContext(Path(".")))
+
+
+@pytest.mark.parametrize(("metric", "kind", "n"), [("perplexity", "sums", 37), ("chrf", "sums", 37),
+                                                   ("latency_p95", 95.0, 37), ("latency_p50", 50.0, 37),
+                                                   ("latency_p95", "gather", 37), ("latency_p95", 95.0, 3000),
+                                                   ("latency_p50", 50.0, 3001)])
+def test_resampling_from_counts_equals_resampling_rows(metric, kind, n):
+    from ftspec.stats.paired import count_chunks, resampled
+
+    scored = _scored(metric, n)
+    counts = next(count_chunks(n, 40, seed=11))
+    idx = np.random.default_rng(11).integers(0, n, size=(40, n))
+    expected = scored.aggregate(scored.stats[idx])
+    assert resampled(scored.stats, counts, kind, scored.aggregate) == pytest.approx(expected, rel=1e-9)
