@@ -127,7 +127,7 @@ def analyse(data: ABLog, *, control: str | None = None, lower_is_better: bool | 
     clustered = any(c is not None and c["users"] < c["n"] for c in clusters)
     lower = ("latency" in data.metric.lower()) if lower_is_better is None else lower_is_better
     test = difference_test(a, b, clusters if clustered else None, binary, alpha)
-    warnings = _overlap_warning(users) if clustered else []
+    warnings = _overlap_warning(users) if data.user_field else []
     result = {"plan": False, "log": str(data.path), "rows": data.rows, "metric": data.metric,
               "kind": "binary" if binary else "continuous", "lower_is_better": lower, "clustered": clustered,
               "user_field": data.user_field or None, "control": name_a, "treatment": name_b,

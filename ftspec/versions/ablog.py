@@ -60,7 +60,8 @@ def _outcome(value) -> float | None:
 def _records(path: Path):
     """(line number, dict or an error text) for every non-blank row."""
     is_csv = path.suffix.lower() in (".csv", ".tsv")
-    with open(path, encoding="utf-8", errors="replace", newline="" if is_csv else None) as handle:
+    encoding = "utf-8-sig" if is_csv else "utf-8"  # a spreadsheet's CSV may start with a byte-order mark
+    with open(path, encoding=encoding, errors="replace", newline="" if is_csv else None) as handle:
         if is_csv:
             csv.field_size_limit(MAX_LINE)
             reader = csv.DictReader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")

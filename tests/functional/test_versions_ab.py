@@ -122,3 +122,13 @@ def test_bad_rows_are_located_errors(tmp_path):
         assert where in result.stderr
     three = _write_jsonl(tmp_path / "three.jsonl", [{"variant": v, "outcome": 1} for v in "ABC"])
     assert invoke(["ab", three]).exit_code == 2
+
+
+def test_a_spreadsheet_csv_with_a_byte_order_mark_reads(tmp_path):
+    log = tmp_path / "ab.csv"
+    log.write_text("variant,outcome,user_id\n" + "".join(f"{v},{int(i % 3 == 0)},u{i}\n" for i in range(60)
+                                                         for v in "AB"), encoding="utf-8-sig")
+    result, found = _ab(log)
+    assert result.exit_code == 0 and found["rows"] == 120 and found["user_field"] == "user_id"
+    assert found["clustered"] is False  # one row a user in each variant
+    assert "60 users appear in both variants" in found["warnings"][0]

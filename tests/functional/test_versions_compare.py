@@ -161,3 +161,13 @@ def test_promoted_without_a_registry_is_a_clear_error(tmp_path):
     run_pair(tmp_path, tuned(answers(10)), tuned(answers(10)))
     result = invoke(["compare", "promoted", "last", "--spec", spec])
     assert result.exit_code == 2 and "no model promoted yet" in result.stderr
+
+
+def test_model_output_is_escaped_in_the_html_view(tmp_path):
+    spec = project(tmp_path)
+    b = answers(10)
+    b[2] = (b[2][0], "<script>alert(1)</script>")
+    _, run_b = run_pair(tmp_path, tuned(answers(10)), tuned(b))
+    assert invoke(["compare", RUN_A, RUN_B, "--spec", spec]).exit_code == 0
+    page = (run_b / "compare.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
