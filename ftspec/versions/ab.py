@@ -11,8 +11,8 @@ effect (--effect), how many more rows per variant it needs.
 
 Peeking: every look at a log is recorded beside it (LOG.ab-looks.json). Checking a growing log again and stopping at
 the first significant p-value overstates significance, so a repeat look warns unless a sequential method is chosen
-(--sequential obrien-fleming --planned-n N: an O'Brien-Fleming-type boundary z_{1-alpha/2}/sqrt(t), t the share of
-the planned rows seen, the Lan-DeMets spending function's boundary).
+(--sequential obrien-fleming --planned-n N: Lan-DeMets O'Brien-Fleming boundaries at the looks recorded, see
+ftspec.versions.sequential).
 
 Exit codes: 0 B better or no detectable difference · 1 B worse (significantly) · 2 invalid log or arguments.
 """
@@ -67,9 +67,11 @@ def ab_command(log: Path | None = None, metric: str = "outcome", variant_field: 
         if sequential != "none" and not planned_n:
             raise UsageError("--sequential needs --planned-n", "pass the rows the test will have in all")
         data = read_log(Path(log), metric, variant_field, user_field)
+        looks = read_looks(Path(log))
+        earlier = sorted({k["rows"] for k in looks if k.get("metric") == metric and k["rows"] < data.rows})
         result = analyse(data, control=control, lower_is_better=lower_is_better, alpha=alpha, power=power,
-                         effect=effect, sequential=sequential, planned_n=planned_n)
-        result["warnings"] += record_look(Path(log), result, sequential)
+                         effect=effect, sequential=sequential, planned_n=planned_n, earlier_rows=earlier)
+        result["warnings"] += record_look(Path(log), looks, result, earlier, sequential)
     if as_json:
         from ftspec.ui.console import print_json
 
@@ -113,7 +115,7 @@ def _arms(data: ABLog, control: str | None) -> tuple[str, str]:
 
 def analyse(data: ABLog, *, control: str | None = None, lower_is_better: bool | None = None, alpha: float = 0.05,
             power: float = 0.8, effect: float | None = None, sequential: str = "none",
-            planned_n: int | None = None) -> dict:
+            planned_n: int | None = None, earlier_rows: list[int] | None = None) -> dict:
     import numpy as np
 
     from ftspec.versions.abstats import cluster_summary, difference_test, power_section
@@ -133,7 +135,7 @@ def analyse(data: ABLog, *, control: str | None = None, lower_is_better: bool | 
               "user_field": data.user_field or None, "control": name_a, "treatment": name_b,
               "variants": test.pop("variants"), **test, "alpha": alpha, "warnings": warnings}
     result["power"] = power_section(a, b, binary, clusters if clustered else None, alpha, power, effect, test)
-    result["sequential"] = _sequential(result, sequential, planned_n, alpha)
+    result["sequential"] = _sequential(result, sequential, planned_n, alpha, earlier_rows or [])
     result["verdict"], result["exit_code"] = _verdict(result)
     return result
 
@@ -146,16 +148,23 @@ def _overlap_warning(users) -> list[str]:
         if both else []
 
 
-def _sequential(result: dict, method: str, planned_n: int | None, alpha: float) -> dict:
+def _sequential(result: dict, method: str, planned_n: int | None, alpha: float, earlier_rows: list[int]) -> dict:
+    """The O'Brien-Fleming-type boundary at this look, given the looks taken before (ftspec.versions.sequential)."""
     from scipy.stats import norm
+
+    from ftspec.versions.sequential import obrien_fleming_boundaries
 
     if method == "none":
         return {"method": "none"}
-    t = min(1.0, result["rows"] / planned_n)
-    boundary = float(norm.ppf(1 - alpha / 2) / math.sqrt(t))
-    z = float(norm.ppf(1 - result["p_value"] / 2)) if result["p_value"] > 0 else math.inf
-    return {"method": method, "planned_n": planned_n, "information_fraction": t, "z": z, "boundary_z": boundary,
-            "nominal_alpha": float(2 * (1 - norm.cdf(boundary))), "crossed": abs(z) >= boundary}
+    fractions = [min(1.0, rows / planned_n) for rows in [*earlier_rows, result["rows"]]]
+    boundaries = obrien_fleming_boundaries(fractions, alpha)
+    z = float(norm.isf(result["p_value"] / 2)) if result["p_value"] > 0 else math.inf
+    if result["rows"] > planned_n:
+        result["warnings"].append(f"the log has {result['rows']} rows, more than the {planned_n} planned: the "
+                                  "boundary is the final look's")
+    return {"method": method, "planned_n": planned_n, "information_fractions": fractions,
+            "information_fraction": fractions[-1], "z": z, "boundaries_z": boundaries, "boundary_z": boundaries[-1],
+            "nominal_alpha": float(2 * norm.sf(boundaries[-1])), "crossed": abs(z) >= boundaries[-1]}
 
 
 def _verdict(result: dict) -> tuple[str, int]:
@@ -168,22 +177,26 @@ def _verdict(result: dict) -> tuple[str, int]:
     return ("B better", int(ExitCode.OK)) if better else ("B worse", int(ExitCode.GATE_FAILED))
 
 
-def record_look(log: Path, result: dict, sequential: str) -> list[str]:
+def read_looks(log: Path) -> list[dict]:
+    """The looks recorded beside the log (LOG.ab-looks.json); an unreadable record counts as none."""
+    path = log.with_name(log.name + LOOKS_SUFFIX)
+    try:
+        looks = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    except (OSError, ValueError):
+        return []
+    return [k for k in looks if isinstance(k, dict) and isinstance(k.get("rows"), int)] if isinstance(looks, list) \
+        else []
+
+
+def record_look(log: Path, looks: list[dict], result: dict, earlier: list[int], sequential: str) -> list[str]:
     """Record this look beside the log; a warning when an earlier look saw fewer rows and no sequential method is
     chosen. An unwritable folder only loses the record (and says so)."""
     from ftspec.fsutil import atomic_write_text
 
     path = log.with_name(log.name + LOOKS_SUFFIX)
-    try:
-        looks = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
-    except (OSError, ValueError):
-        looks = []
-    looks = looks if isinstance(looks, list) else []
-    earlier = [k for k in looks if isinstance(k, dict) and k.get("metric") == result["metric"]
-               and isinstance(k.get("rows"), int) and k["rows"] < result["rows"]]
     looks = (looks + [{"time": time.time(), "rows": result["rows"], "metric": result["metric"],
                        "p_value": result["p_value"], "sequential": sequential}])[-MAX_LOOKS_KEPT:]
-    result["looks"] = len({k["rows"] for k in earlier}) + 1
+    result["looks"] = len(earlier) + 1
     warnings = []
     try:
         atomic_write_text(path, json.dumps(looks, indent=1) + "\n")

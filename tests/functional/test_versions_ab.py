@@ -109,7 +109,9 @@ def test_a_second_look_at_a_grown_log_warns_unless_sequential(tmp_path):
     result, found = _ab(log, "--sequential", "obrien-fleming", "--planned-n", "6000")
     assert not any("growing log" in w for w in found["warnings"])
     seq = found["sequential"]
-    assert seq["information_fraction"] == 0.5 and seq["boundary_z"] == pytest.approx(1.959964 / 0.5 ** 0.5, rel=1e-5)
+    assert seq["information_fractions"] == pytest.approx([1 / 6, 1 / 3, 1 / 2])  # the looks taken, in order
+    assert seq["boundaries_z"][0] == pytest.approx(1.959964 * 6 ** 0.5, rel=1e-5)
+    assert seq["boundaries_z"] == sorted(seq["boundaries_z"], reverse=True)
     assert seq["crossed"] == (abs(seq["z"]) >= seq["boundary_z"])
 
 

@@ -126,3 +126,26 @@ def test_resampling_from_counts_equals_resampling_rows(metric, kind, n):
     idx = np.random.default_rng(11).integers(0, n, size=(40, n))
     expected = scored.aggregate(scored.stats[idx])
     assert resampled(scored.stats, counts, kind, scored.aggregate) == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_single_look_boundary_is_the_closed_form():
+    from scipy.stats import norm
+
+    from ftspec.versions.sequential import obrien_fleming_boundaries
+
+    assert obrien_fleming_boundaries([0.25], 0.05)[0] == pytest.approx(norm.ppf(0.975) / 0.5, rel=1e-12)
+
+
+@pytest.mark.parametrize("fractions", [[0.5, 1.0], [0.3, 0.7, 1.0], [0.2, 0.45, 0.8]])
+def test_boundaries_spend_alpha_as_scipy_multivariate_normal_measures(fractions):
+    """Independent check: the chance of crossing any boundary by look k, under no difference, is alpha(t_k)."""
+    from scipy.stats import multivariate_normal
+
+    from ftspec.versions.sequential import obrien_fleming_boundaries, spent
+
+    bounds = np.array(obrien_fleming_boundaries(fractions, 0.05))
+    cov = np.array([[math.sqrt(min(a, b) / max(a, b)) for b in fractions] for a in fractions])
+    stay = multivariate_normal(mean=np.zeros(len(fractions)), cov=cov, seed=1, abseps=1e-7).cdf(
+        bounds, lower_limit=-bounds)
+    assert 1 - stay == pytest.approx(spent(fractions[-1], 0.05), abs=2e-5)
+    assert list(bounds) == sorted(bounds, reverse=True)
