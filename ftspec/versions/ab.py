@@ -32,6 +32,8 @@ MAX_LOOKS_KEPT = 1000
 
 
 def add_ab_arguments(p) -> None:
+    p.epilog = ("exit codes: 0 B better or no detectable difference · 1 B worse (significantly) · 2 invalid log or "
+                "arguments · 3 internal error")
     p.add_argument("log", nargs="?", type=Path, metavar="LOG", help="JSONL or CSV: variant, outcome[, user_id]")
     p.add_argument("--metric", default="outcome", metavar="FIELD",
                    help="the outcome column: a success flag, a rating, a latency (default: outcome)")
