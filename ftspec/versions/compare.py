@@ -40,7 +40,11 @@ def load_run(loaded, run_dir: Path) -> RunScores:
 
     predictions = read_predictions(run_dir)
     scorer = Scorer(loaded.spec, predictions.rows, MetricContext(loaded.root))
-    rows = {(row["slice"], row["_key"]): row for row in scorer.by_model.get(TUNED, [])}
+    tuned = scorer.by_model.get(TUNED, [])
+    rows = {(row["slice"], row["_key"]): row for row in tuned}
+    if len(rows) < len(tuned):
+        raise UsageError(f"run {run_dir.name} has {len(tuned) - len(rows)} fine-tuned rows whose (slice, id) repeats "
+                         "an earlier row", "rows are paired by id: give every example of a set its own `id`")
     if not rows:
         raise UsageError(f"run {run_dir.name} has no predictions of the fine-tuned model",
                          "its eval step wrote none: rerun it with `ftspec run SPEC --resume ID`")

@@ -171,3 +171,11 @@ def test_model_output_is_escaped_in_the_html_view(tmp_path):
     assert invoke(["compare", RUN_A, RUN_B, "--spec", spec]).exit_code == 0
     page = (run_b / "compare.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
+
+
+def test_repeated_ids_are_refused_since_rows_pair_by_id(tmp_path):
+    spec = project(tmp_path)
+    doubled = tuned(answers(10)) + tuned(answers(3))
+    run_pair(tmp_path, tuned(answers(10)), doubled)
+    result = invoke(["compare", RUN_A, RUN_B, "--spec", spec])
+    assert result.exit_code == 2 and "3 fine-tuned rows whose (slice, id) repeats" in result.stderr
