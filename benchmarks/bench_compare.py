@@ -80,7 +80,7 @@ def time_statistics(spec: Path, repeat: int) -> tuple[float, float]:
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        metrics, _ = compare_cells(a, b, plan, shared, settings)
+        metrics, _, _ = compare_cells(a, b, plan, shared, settings)
         best = min(best, time.perf_counter() - started)
     assert len(metrics) == len(METRICS)
     return best, scoring

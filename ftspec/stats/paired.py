@@ -45,7 +45,8 @@ def _sign_patterns(n: int, samples: int, seed: int) -> tuple[np.ndarray, bool]:
         bits = (np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1
         return 1.0 - 2.0 * bits, True
     rng = np.random.default_rng(seed)
-    return 1.0 - 2.0 * rng.integers(0, 2, size=(samples, n), dtype=np.int8), False
+    bits = np.unpackbits(np.frombuffer(rng.bytes((samples * n + 7) // 8), dtype=np.uint8))[: samples * n]
+    return 1.0 - 2.0 * bits.reshape(samples, n), False  # random bytes unpacked: 8x fewer draws than integers
 
 
 def sign_flip_pvalues(diffs: np.ndarray, samples: int, seed: int) -> np.ndarray:
@@ -162,6 +163,12 @@ def holm(pvalues: list[float]) -> list[float]:
     """Holm-adjusted p-values (statsmodels), in the given order."""
     if not pvalues:
         return []
+    import gc
+
     from statsmodels.stats.multitest import multipletests
 
-    return [float(p) for p in multipletests(list(pvalues), method="holm")[1]]
+    gc.freeze()  # multipletests calls gc.collect(): without this it walks every live object (0.3 s on a big compare)
+    try:
+        return [float(p) for p in multipletests(list(pvalues), method="holm")[1]]
+    finally:
+        gc.unfreeze()

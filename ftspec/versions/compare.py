@@ -102,7 +102,7 @@ def compare_runs(loaded, run_a: Path, run_b: Path, *, intersection: bool = False
     evaluation = loaded.spec.evaluation
     settings = {"confidence": evaluation.confidence, "samples": evaluation.bootstrap_samples,
                 "seed": loaded.spec.training.seed}
-    metrics, changed = compare_cells(a, b, comparison_plan(loaded.spec), shared, settings)
+    metrics, changed, total = compare_cells(a, b, comparison_plan(loaded.spec), shared, settings)
     return {
         "a": {"run_id": a.run_id, "eval_set_sha256": eval_set_sha256(a), "rows": len(a.rows), "problems": a.problems},
         "b": {"run_id": b.run_id, "eval_set_sha256": eval_set_sha256(b), "rows": len(b.rows), "problems": b.problems},
@@ -111,8 +111,8 @@ def compare_runs(loaded, run_a: Path, run_b: Path, *, intersection: bool = False
         "alpha": round(1 - evaluation.confidence, 10),
         "summary": {kind: sum(m["change"] == kind for m in metrics) for kind in ("better", "worse", "no change")},
         "metrics": metrics,
-        "changed_rows": changed[:ROWS_SHOWN],
-        "changed_rows_total": len(changed),
+        "changed_rows": changed,
+        "changed_rows_total": total,
     }
 
 

@@ -30,26 +30,30 @@ class Pair:
         return METRICS[self.metric.name].higher_is_better
 
 
-def _pair(run_a, run_b, metric, slice_name: str, shared: set) -> Pair:
+def _pair(run_a, run_b, metric, slice_name: str, shared: dict[str, set]) -> Pair:
     cell_a, cell_b = run_a.scorer.cell(TUNED, slice_name, metric), run_b.scorer.cell(TUNED, slice_name, metric)
-    keys_b = set(cell_b.scored.keys)
-    common = [k for k in dict.fromkeys(cell_a.scored.keys) if k in keys_b and _in(shared, slice_name, k)]
+    allowed = shared.get(slice_name if slice_name in FIXED_SLICES else "all", set())  # a tag slices the eval set
+    allowed = allowed & set(cell_b.scored.keys)
+    common = [k for k in dict.fromkeys(cell_a.scored.keys) if k in allowed]
     return Pair(metric, slice_name, cell_a.scored.subset(common), cell_b.scored.subset(common), cell_a.failed,
                 cell_b.failed)
 
 
-def _in(shared: set, slice_name: str, key: str) -> bool:
-    if slice_name in FIXED_SLICES:
-        return (slice_name, key) in shared
-    return ("all", key) in shared  # a tag slices the eval set
+def _by_slice(shared: set) -> dict[str, set]:
+    found: dict[str, set] = {}
+    for slice_name, key in shared:
+        found.setdefault(slice_name, set()).add(key)
+    return found
 
 
 # how a resample's value is computed from resample counts (ftspec.stats.paired.resampled); mean metrics aside
 RESAMPLE_KIND = {"perplexity": "sums", "bleu": "sums", "chrf": "sums", "latency_p50": 50.0, "latency_p95": 95.0}
 
 
-def compare_cells(run_a, run_b, plan: list, shared: set, settings: dict) -> tuple[list[dict], list[dict]]:
-    pairs = [_pair(run_a, run_b, metric, s, shared) for metric, s in plan]
+def compare_cells(run_a, run_b, plan: list, shared: set, settings: dict) -> tuple[list[dict], list[dict], int]:
+    """Every (metric, slice) entry, Holm-adjusted; the first changed rows (worst first) and how many changed."""
+    by_slice = _by_slice(shared)
+    pairs = [_pair(run_a, run_b, metric, s, by_slice) for metric, s in plan]
     found = [None] * len(pairs)
     groups: dict[tuple, list[int]] = {}
     for i, pair in enumerate(pairs):
@@ -61,7 +65,7 @@ def compare_cells(run_a, run_b, plan: list, shared: set, settings: dict) -> tupl
         for i, entry in zip(group, _group_entries([pairs[i] for i in group], settings), strict=True):
             found[i] = entry
     _holm(found, settings["confidence"])
-    return found, changed_rows(run_a, run_b, pairs)
+    return (found, *changed_rows(run_a, run_b, pairs))
 
 
 def _base(pair: Pair, value_a, value_b) -> dict:
@@ -155,27 +159,33 @@ def _holm(entries: list[dict], confidence: float) -> None:
             entry["change"] = "better" if (diff > 0) == entry["higher_is_better"] else "worse"
 
 
-def changed_rows(run_a, run_b, pairs: list[Pair]) -> list[dict]:
+def changed_rows(run_a, run_b, pairs: list[Pair]) -> tuple[list[dict], int]:
     """Rows whose per-example score moved between the runs, on the fixed slices (tags are subsets of `all`): the
-    broken ones first, the biggest drop first; then the fixed ones, the biggest gain first."""
-    seen, rows = set(), []
-    for pair in pairs:
+    broken ones first, the biggest drop first; then the fixed ones, the biggest gain first. Every change is counted;
+    the texts are filled in for the first ROWS_SHOWN only."""
+    import numpy as np
+
+    from ftspec.versions.compare import ROWS_SHOWN
+
+    found = []
+    for pair in pairs:  # the plan names each (metric, slice) once
         if pair.a.per_example is None or pair.slice not in FIXED_SLICES:
             continue
-        sign = 1.0 if pair.higher_is_better else -1.0
-        for key, score_a, score_b in zip(pair.a.keys, pair.a.per_example, pair.b.per_example, strict=True):
-            gain = sign * (float(score_b) - float(score_a))
-            label = (metric_label(pair.metric), pair.slice, key)
-            if gain == 0 or label in seen:
-                continue
-            seen.add(label)
-            row_a, row_b = run_a.rows.get((pair.slice, key), {}), run_b.rows.get((pair.slice, key), {})
-            rows.append({"metric": label[0], "slice": pair.slice, "id": key,
-                         "change": "fixed" if gain > 0 else "broken", "gain": gain,
-                         "a_score": float(score_a), "b_score": float(score_b),
-                         "prompt": _cut(row_a.get("prompt")), "reference": _cut(row_a.get("reference")),
-                         "a_prediction": _cut(row_a.get("prediction")), "b_prediction": _cut(row_b.get("prediction"))})
-    return sorted(rows, key=lambda r: (r["change"] != "broken", r["gain"] if r["change"] == "broken" else -r["gain"]))
+        gains = (1.0 if pair.higher_is_better else -1.0) * (pair.b.per_example - pair.a.per_example)
+        for i in np.flatnonzero(gains):
+            found.append((gains[i] > 0, -abs(float(gains[i])), pair, int(i)))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [_changed(run_a, run_b, pair, i) for _, _, pair, i in found[:ROWS_SHOWN]], len(found)
+
+
+def _changed(run_a, run_b, pair: Pair, i: int) -> dict:
+    key, score_a, score_b = pair.a.keys[i], float(pair.a.per_example[i]), float(pair.b.per_example[i])
+    gain = (1.0 if pair.higher_is_better else -1.0) * (score_b - score_a)
+    row_a, row_b = run_a.rows.get((pair.slice, key), {}), run_b.rows.get((pair.slice, key), {})
+    return {"metric": metric_label(pair.metric), "slice": pair.slice, "id": key,
+            "change": "fixed" if gain > 0 else "broken", "gain": gain, "a_score": score_a, "b_score": score_b,
+            "prompt": _cut(row_a.get("prompt")), "reference": _cut(row_a.get("reference")),
+            "a_prediction": _cut(row_a.get("prediction")), "b_prediction": _cut(row_b.get("prediction"))}
 
 
 def _cut(text) -> str | None:
