@@ -84,6 +84,8 @@ def eval_against_command(spec: Path, run_id: str | None = None, as_json: bool = 
     paths = write_reports(run_dir, report, log, scorer)
     extra = regression_markdown(section)
     atomic_write_text(paths["report.md"], report_markdown(report) + "\n" + extra)
+    atomic_write_text(paths["junit.xml"], junit_with_regression(paths["junit.xml"].read_text(encoding="utf-8"),
+                                                                section, report["spec"]["name"]))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
@@ -98,3 +100,22 @@ def eval_against_command(spec: Path, run_id: str | None = None, as_json: bool = 
         show_eval(report, paths)
         show_regression(section)
     return int(ExitCode.OK if report["verdict"] == "pass" else ExitCode.GATE_FAILED)
+
+
+def junit_with_regression(junit: str, section: dict, project: str) -> str:
+    """junit.xml with one test case per regression gate, a failure carrying its reason."""
+    from xml.etree import ElementTree as ET
+
+    suite = ET.fromstring(junit)
+    for g in section["gates"]:
+        name = f"no regression {g['label']} [{g['slice']}] vs {section['against']} {g['tolerance']}"
+        case = ET.SubElement(suite, "testcase", classname=f"ftspec.{project}.regression", name=name)
+        if not g["passed"]:
+            ET.SubElement(case, "failure", message=g["reason"], type="Regression").text = g["reason"]
+        ET.SubElement(case, "system-out").text = (f"difference={fmt(g['difference'], signed=True)} "
+                                                  f"ci={g['difference_ci']} n={g['n']}")
+    tests, failures = int(suite.get("tests", "0")), int(suite.get("failures", "0"))
+    suite.set("tests", str(tests + len(section["gates"])))
+    suite.set("failures", str(failures + section["counts"]["failed"]))
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import pytest
 from statsmodels.stats.contingency_tables import mcnemar
@@ -129,6 +130,10 @@ def test_a_regression_planted_on_a_slice_fails_the_gate_with_exit_1(tmp_path):
     saved = json.loads((tmp_path / "runs" / RUN_B / "report.json").read_text())
     assert saved["regression"]["passed"] is False
     assert "Regression gates against" in (tmp_path / "runs" / RUN_B / "report.md").read_text()
+    junit = ElementTree.parse(tmp_path / "runs" / RUN_B / "junit.xml").getroot()
+    failures = [case.get("name") for case in junit.iter("testcase") if case.find("failure") is not None]
+    assert failures == [f"no regression exact_match [adversarial] vs {RUN_A} >= -0.05"]
+    assert junit.get("failures") == "1" and junit.get("tests") == "4"
 
 
 def test_the_same_run_against_itself_passes_and_without_against_nothing_changes(tmp_path):
