@@ -78,8 +78,12 @@ def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool,
     return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json)
 
 
-def eval_(spec: Path, run_id: str | None, as_json: bool) -> int:
+def eval_(spec: Path, run_id: str | None, as_json: bool, against: str | None = None) -> int:
     """Score a run's predictions against the spec's thresholds; exit 1 when the gate fails."""
+    if against:  # non-inferiority gates against a promoted or named run (ftspec.versions.gates)
+        from ftspec.versions.gates import eval_against_command
+
+        return eval_against_command(spec, run_id=run_id, as_json=as_json, against=against)
     from ftspec.evals.command import eval_command
 
     return eval_command(spec, run_id=run_id, as_json=as_json)
@@ -207,6 +211,7 @@ def _add_eval(commands) -> None:
     p = _spec(_command(commands, "eval", eval_))
     p.add_argument("--run", dest="run_id", metavar="ID",
                    help="the run to score: an id, a unique prefix of one, or last (the default)")
+    p.add_argument("--against", metavar="RUN", help="also gate on no regression against `promoted` or a run")
 
 
 def _add_init(commands) -> None:
@@ -248,6 +253,88 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "demo-model": _add_demo_model,
     "data": _add_data,
 }
+
+
+# -- versions: compare runs, promote one, list the registry, export, read an A/B test (ftspec.versions) -------------
+
+def compare(run_a: str, run_b: str, spec: Path | None, as_json: bool, intersection: bool,
+            markdown: Path | None) -> int:
+    """Compare two runs row by row: paired differences with CIs, p-values (Holm), the rows that changed."""
+    from ftspec.versions.compare import compare_command
+
+    return compare_command(run_a, run_b, spec=spec, as_json=as_json, intersection=intersection, markdown=markdown)
+
+
+def promote(run: str, spec: Path | None, force: bool, as_json: bool) -> int:
+    """Record a run that passed its gates as the project's current model (models.json beside the spec)."""
+    from ftspec.versions.registry import promote_command
+
+    return promote_command(run, spec=spec, force=force, as_json=as_json)
+
+
+def models(spec: Path | None, as_json: bool) -> int:
+    """List the promoted models of a project, newest first."""
+    from ftspec.versions.registry import models_command
+
+    return models_command(spec=spec, as_json=as_json)
+
+
+def export(run: str, out: Path, spec: Path | None, keep_adapter: bool, force: bool, as_json: bool) -> int:
+    """Export a run's model as safetensors with its tokenizer and a model card (imports torch)."""
+    from ftspec.versions.export import export_command
+
+    return export_command(run, out, spec=spec, keep_adapter=keep_adapter, force=force, as_json=as_json)
+
+
+def ab(**options) -> int:
+    """Read an A/B test log: per-variant rates or means, the difference with CI and p-value, power, a verdict."""
+    from ftspec.versions.ab import ab_command
+
+    return ab_command(**options)
+
+
+def _project_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", type=Path, metavar="SPEC", help="the project spec (default: ./project.yaml)")
+
+
+def _add_compare(commands) -> None:
+    p = _command(commands, "compare", compare)
+    p.add_argument("run_a", metavar="RUN_A", help="`last`, `promoted`, an id or a unique prefix")
+    p.add_argument("run_b", metavar="RUN_B", help="the run compared with RUN_A (differences are B - A)")
+    _project_spec(p)
+    p.add_argument("--intersection", action="store_true", help="compare on the examples both eval sets share")
+    p.add_argument("--markdown", type=Path, metavar="FILE", help="also write the comparison as Markdown (PR comment)")
+
+
+def _add_promote(commands) -> None:
+    p = _command(commands, "promote", promote)
+    p.add_argument("run", metavar="RUN", help="`last`, an id or a unique prefix")
+    _project_spec(p)
+    p.add_argument("--force", action="store_true", help="promote a run that did not pass its gates (recorded)")
+
+
+def _add_export(commands) -> None:
+    p = _command(commands, "export", export)
+    p.add_argument("run", metavar="RUN", help="`last`, `promoted`, an id or a unique prefix")
+    p.add_argument("--out", type=Path, metavar="DIR", required=True, help="the folder to write")
+    _project_spec(p)
+    p.add_argument("--keep-adapter", action="store_true", help="write the LoRA adapter apart instead of merging it")
+    p.add_argument("--force", action="store_true", help="replace DIR if it exists")
+
+
+def _add_ab(commands) -> None:
+    from ftspec.versions.ab import add_ab_arguments
+
+    add_ab_arguments(_command(commands, "ab", ab))
+
+
+COMMANDS.update({
+    "compare": _add_compare,
+    "promote": _add_promote,
+    "models": lambda commands: _project_spec(_command(commands, "models", models)),
+    "export": _add_export,
+    "ab": _add_ab,
+})
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

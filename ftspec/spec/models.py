@@ -173,6 +173,18 @@ class Evaluation(Strict):
     gate_on_lower_bound: bool = False
     max_examples: int | None = Field(None, ge=1, description="cap on eval rows per slice")
 
+def tolerance_key(name: str) -> str:
+    """A metric name (`exact_match`) or a metric label (`regex(^a)`), as `ftspec compare` shows it."""
+    registered_metric(name.split("(", 1)[0])
+    return name
+
+class RegressionGates(Strict):
+    """Non-inferiority gates for `ftspec eval --against promoted|RUN`: on the paired difference candidate - ref."""
+    tolerance: dict[Annotated[str, AfterValidator(tolerance_key)], ThresholdField] = Field(
+        default_factory=dict, description="metric -> the change it tolerates, checked on the difference's CI bound: "
+        "'>= -0.01' (a drop of at most 0.01), '<= 20' (latency: at most 20 ms slower)")
+    slices: list[str] | None = Field(None, description="slices to gate (default: every slice `ftspec compare` shows)")
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -185,3 +197,4 @@ class ProjectSpec(Strict):
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
     tracking: Tracker = "none"
+    regression: RegressionGates = Field(default_factory=RegressionGates)

@@ -1,0 +1,169 @@
+"""`ftspec compare RUN_A RUN_B`: the fine-tuned model of run B against run A's, row by row on the same eval set.
+
+Rows are paired by (slice, id). Two runs are comparable only when they scored the same examples against the same
+references: each run's eval set is fingerprinted by (slice, id, reference), and a difference is refused unless the
+user asks for the intersection. Every (metric, slice) gets both values with bootstrap CIs, the paired difference
+B - A with its CI, the right paired test's p-value (ftspec.stats.paired) and Holm's correction across all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ftspec.errors import UsageError
+
+ROWS_SHOWN = 200  # changed rows kept in the JSON; the worst come first
+TEXT_LIMIT = 2000  # characters of a prompt or output kept per changed row
+
+
+@dataclass
+class RunScores:
+    """One run's fine-tuned predictions, scored by the spec's metrics."""
+
+    run_dir: Path
+    scorer: object
+    rows: dict[tuple[str, str], dict]  # (slice, key) -> predictions row, fine-tuned model only
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+
+def load_run(loaded, run_dir: Path) -> RunScores:
+    from ftspec.evals.gates import TUNED, Scorer
+    from ftspec.evals.metrics import MetricContext
+    from ftspec.evals.runs import read_predictions
+
+    predictions = read_predictions(run_dir)
+    scorer = Scorer(loaded.spec, predictions.rows, MetricContext(loaded.root))
+    tuned = scorer.by_model.get(TUNED, [])
+    rows = {(row["slice"], row["_key"]): row for row in tuned}
+    if len(rows) < len(tuned):
+        raise UsageError(f"run {run_dir.name} has {len(tuned) - len(rows)} fine-tuned rows whose (slice, id) repeats "
+                         "an earlier row", "rows are paired by id: give every example of a set its own `id`")
+    if not rows:
+        raise UsageError(f"run {run_dir.name} has no predictions of the fine-tuned model",
+                         "its eval step wrote none: rerun it with `ftspec run SPEC --resume ID`")
+    return RunScores(run_dir, scorer, rows, list(predictions.problems))
+
+
+def _row_print(row: dict) -> str:
+    return hashlib.sha256(json.dumps([row.get("reference"), row.get("slice")]).encode()).hexdigest()
+
+
+def eval_set_sha256(run: RunScores) -> str:
+    """One hash for the examples a run was scored on: (slice, id, reference) of every fine-tuned row."""
+    digest = hashlib.sha256()
+    for key in sorted(run.rows):
+        digest.update(json.dumps([*key, _row_print(run.rows[key])]).encode())
+    return digest.hexdigest()
+
+
+def eval_set_difference(a: RunScores, b: RunScores) -> dict:
+    only_a = [k for k in a.rows if k not in b.rows]
+    only_b = [k for k in b.rows if k not in a.rows]
+    changed = [k for k in a.rows if k in b.rows and _row_print(a.rows[k]) != _row_print(b.rows[k])]
+    shared = [k for k in a.rows if k in b.rows and k not in set(changed)]
+    return {"same": not (only_a or only_b or changed), "only_a": len(only_a), "only_b": len(only_b),
+            "changed_reference": len(changed), "shared": len(shared),
+            "examples": [f"{s}/{i}" for s, i in (only_a + only_b + changed)[:5]], "_shared": set(shared)}
+
+
+def comparison_plan(spec) -> list[tuple[object, str]]:
+    """(metric, slice) pairs to compare: every metric of the spec on every slice it gates and on `all`, plus the
+    adversarial and regression sets where the spec names them."""
+    from ftspec.evals.metrics import metric_label
+
+    metrics = list({metric_label(m): m for m in spec.metrics}.values())
+    slices = ["all"] + [name for name in ("adversarial", "regression") if getattr(spec.data, name)]
+    slices += [m.slice for m in spec.metrics]
+    return [(m, s) for s in dict.fromkeys(slices) for m in metrics]
+
+
+def compare_runs(loaded, run_a: Path, run_b: Path, *, intersection: bool = False) -> dict:
+    from ftspec.versions.pairing import compare_cells
+
+    if not loaded.spec.metrics:
+        raise UsageError("the spec declares no metrics, so there is nothing to compare",
+                         "add `metrics:` with thresholds")
+    a, b = load_run(loaded, run_a), load_run(loaded, run_b)
+    sets = eval_set_difference(a, b)
+    shared = sets.pop("_shared")
+    if not sets["same"] and not intersection:
+        raise UsageError(
+            f"runs {a.run_id} and {b.run_id} were scored on different eval sets: {sets['only_a']} examples only in "
+            f"A, {sets['only_b']} only in B, {sets['changed_reference']} with another reference (e.g. "
+            f"{', '.join(sets['examples'])})",
+            "compare runs of the same eval data, or pass --intersection to compare the examples both share")
+    evaluation = loaded.spec.evaluation
+    settings = {"confidence": evaluation.confidence, "samples": evaluation.bootstrap_samples,
+                "seed": loaded.spec.training.seed}
+    metrics, changed, total = compare_cells(a, b, comparison_plan(loaded.spec), shared, settings)
+    return {
+        "a": {"run_id": a.run_id, "eval_set_sha256": eval_set_sha256(a), "rows": len(a.rows), "problems": a.problems},
+        "b": {"run_id": b.run_id, "eval_set_sha256": eval_set_sha256(b), "rows": len(b.rows), "problems": b.problems},
+        "eval_set": {**sets, "intersection": not sets["same"]},
+        **settings,
+        "alpha": round(1 - evaluation.confidence, 10),
+        "summary": {kind: sum(m["change"] == kind for m in metrics) for kind in ("better", "worse", "no change")},
+        "metrics": metrics,
+        "changed_rows": changed,
+        "changed_rows_total": total,
+    }
+
+
+def resolve_run(root: Path, ref: str) -> Path:
+    """A run folder from `last`, `promoted`, an id or a unique prefix of one."""
+    from ftspec.evals.runs import run_ids
+    from ftspec.runtime.rundir import matching
+
+    runs_dir = root / "runs"
+    if ref == "promoted":
+        from ftspec.versions.registry import promoted_run_id
+
+        ref = promoted_run_id(root)
+    ids = run_ids(runs_dir)
+    if not ids:
+        raise UsageError(f"no runs under {runs_dir}", "start one with `ftspec run SPEC`")
+    found = matching(ids, ref)
+    if len(found) != 1:
+        shown = ", ".join(ids[-5:])
+        what = f"no run `{ref}`" if not found else f"`{ref}` matches {len(found)} runs"
+        raise UsageError(f"{what} under {runs_dir}", f"name a run by `last`, `promoted`, an id or a prefix: {shown}")
+    return runs_dir / found[0]
+
+
+def find_spec(spec: Path | None) -> Path:
+    """The project spec: --spec, else project.yaml in the working folder."""
+    path = Path(spec) if spec is not None else Path("project.yaml")
+    if not path.is_file():
+        raise UsageError(f"no spec at {path}", "pass --spec PATH (the project's YAML spec)")
+    return path
+
+
+def compare_command(run_a: str, run_b: str, spec: Path | None = None, as_json: bool = False,
+                    intersection: bool = False, markdown: Path | None = None) -> int:
+    from ftspec.fsutil import atomic_write_text
+    from ftspec.spec.load import load_spec
+    from ftspec.versions.view import compare_html, compare_markdown, show_compare
+
+    loaded = load_spec(find_spec(spec))
+    dir_a, dir_b = resolve_run(loaded.root, run_a), resolve_run(loaded.root, run_b)
+    result = compare_runs(loaded, dir_a, dir_b, intersection=intersection)
+    newer = max(dir_a, dir_b, key=lambda p: p.name)
+    html_path = newer / "compare.html"
+    atomic_write_text(html_path, compare_html(result))
+    result["html"] = str(html_path)
+    if markdown is not None:
+        atomic_write_text(Path(markdown), compare_markdown(result))
+    if as_json:
+        from ftspec.ui.console import print_json
+
+        print_json(result)
+    else:
+        show_compare(result)
+    return 0
