@@ -30,124 +30,84 @@ DESCRIPTION = "Decide whether and how to fine-tune an LLM, generate the scripts,
 
 def check(spec: Path, as_json: bool) -> int:
     """Validate the spec, audit its data, and decide whether and how to fine-tune."""
-    from ftspec.compiler.pipeline import check_project
+    from ftspec.commands.check import check_command
 
-    result = check_project(spec)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(result.to_json())
-    else:
-        from ftspec.ui.check import show_check
-
-        show_check(result)
-    return result.exit_code
+    return check_command(spec, as_json=as_json)
 
 
 def explain(spec: Path, as_json: bool) -> int:
     """Print the full reasoning behind the decision: approach, prerequisites, memory, method and settings."""
-    from ftspec.compiler.pipeline import check_project
+    from ftspec.commands.explain import explain_command
 
-    result = check_project(spec)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(result.to_json())
-        return 0
-    from rich.markdown import Markdown
-
-    from ftspec.compiler.report import decision_markdown
-    from ftspec.ui.console import console
-
-    # Markdown paragraphs wrap; with soft wrap they would be cropped at the edge instead.
-    console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)), soft_wrap=False)
-    return 0
+    return explain_command(spec, as_json=as_json)
 
 
 def build(spec: Path, out: Path | None, check_only: bool, force: bool, as_json: bool) -> int:
     """Render the training and eval scripts, the accelerate config and the decision report."""
-    from ftspec.compiler.build import build_command
+    from ftspec.commands.build import build_command
 
     return build_command(spec, out=out, check_only=check_only, force=force, as_json=as_json)
 
 
 def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool, force: bool, as_json: bool) -> int:
     """Build if stale, then train and generate eval predictions in a new run directory (runs/<id>/)."""
-    from ftspec.runtime.command import run_command
+    from ftspec.commands.run import run_command
 
     return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json)
 
 
 def eval_(spec: Path, run_id: str | None, as_json: bool) -> int:
     """Score a run's predictions against the spec's thresholds; exit 1 when the gate fails."""
-    from ftspec.evals.command import eval_command
+    from ftspec.commands.eval import eval_command
 
     return eval_command(spec, run_id=run_id, as_json=as_json)
 
 
 def runs(spec: Path, as_json: bool) -> int:
     """List the runs of a project with their state and verdict."""
-    from ftspec.runtime.command import runs_command
+    from ftspec.commands.runs import runs_command
 
     return runs_command(spec, as_json=as_json)
 
 
-def schema() -> int:
+def schema(as_json: bool) -> int:
     """Print the JSON Schema of the spec, for editors (yaml-language-server)."""
-    from ftspec.spec.schema import schema_json
+    from ftspec.commands.schema import schema_command
 
-    sys.stdout.write(schema_json() + "\n")
-    return 0
+    return schema_command(as_json=as_json)
 
 
 def metrics(as_json: bool) -> int:
     """List the metrics a spec can gate on."""
-    from ftspec.spec.vocab import METRICS
+    from ftspec.commands.metrics import metrics_command
 
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json({name: {"higher_is_better": m.higher_is_better, "needs": m.needs, "doc": m.doc}
-                    for name, m in METRICS.items()})
-        return 0
-    from rich.table import Table
-
-    from ftspec.ui.console import console
-
-    table = Table("metric", "better", "needs", "what it measures", box=None)
-    for name, info in METRICS.items():
-        table.add_row(name, "higher" if info.higher_is_better else "lower", info.needs or "", info.doc)
-    console().print(table)
-    return 0
+    return metrics_command(as_json=as_json)
 
 
-def init(directory: Path) -> int:
+def init(directory: Path, as_json: bool) -> int:
     """Scaffold a commented starter project that passes `ftspec check`."""
-    from ftspec.spec.scaffold import scaffold
+    from ftspec.commands.init import init_command
 
-    for line in scaffold(directory):
-        print(line)
-    return 0
+    return init_command(directory, as_json=as_json)
 
 
-def demo_model(out: Path, pretrain_steps: int, force: bool) -> int:
+def demo_model(out: Path, pretrain_steps: int, force: bool, as_json: bool) -> int:
     """Make the tiny local Llama base model that the demo and the tests use (imports torch)."""
-    from ftspec.demo.model import make_demo_model
+    from ftspec.commands.demo_model import demo_model_command
 
-    make_demo_model(out, pretrain_steps=pretrain_steps, force=force)
-    return 0
+    return demo_model_command(out, pretrain_steps=pretrain_steps, force=force, as_json=as_json)
 
 
 def data_audit(spec: Path, out: Path | None, as_json: bool) -> int:
     """Audit the data and list every flagged row."""
-    from ftspec.data.commands import audit_command
+    from ftspec.commands.data import audit_command
 
     return audit_command(spec, out=out, as_json=as_json)
 
 
 def data_clean(spec: Path, out: Path, as_json: bool) -> int:
     """Write a cleaned copy of the data with a log of what was removed and why. The original is never edited."""
-    from ftspec.data.commands import clean_command
+    from ftspec.commands.data import clean_command
 
     return clean_command(spec, out=out, as_json=as_json)
 
@@ -210,12 +170,12 @@ def _add_eval(commands) -> None:
 
 
 def _add_init(commands) -> None:
-    _command(commands, "init", init, json=False).add_argument(
+    _command(commands, "init", init).add_argument(
         "directory", type=Path, nargs="?", default=Path("."), help="where to create the project (default: .)")
 
 
 def _add_demo_model(commands) -> None:
-    p = _command(commands, "demo-model", demo_model, json=False)
+    p = _command(commands, "demo-model", demo_model)
     p.add_argument("out", type=Path, metavar="OUT", help="the model folder to create")
     p.add_argument("--pretrain-steps", type=int, default=300, metavar="N",
                    help="brief pre-training on unpaired domain text (default: 300)")
@@ -242,7 +202,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "run": _add_run,
     "eval": _add_eval,
     "runs": lambda commands: _spec(_command(commands, "runs", runs)),
-    "schema": lambda commands: _command(commands, "schema", schema, json=False),
+    "schema": lambda commands: _command(commands, "schema", schema),
     "metrics": lambda commands: _command(commands, "metrics", metrics),
     "init": _add_init,
     "demo-model": _add_demo_model,

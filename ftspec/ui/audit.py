@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ftspec.compiler.findings import AuditReport, Finding
+from ftspec.data.findings import AuditReport, Finding
 
 SHOWN_ROWS = 3
 STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
