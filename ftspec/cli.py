@@ -9,6 +9,9 @@ Exit codes (a contract):
   1  the gate failed: the model missed a threshold (or `build --check` found the build stale)
   2  the spec, the data or the arguments are invalid
   3  internal error (a bug, or a generated script that crashed)
+  130  interrupted (Ctrl-C)
+A reader that stops early (`ftspec check x | head -1`) changes nothing: the rest of the output is dropped quietly and
+the exit code is still the command's own verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from pathlib import Path
 from ftspec.errors import ExitCode, FtspecError
 
 EXIT_CODES = ("exit codes: 0 success · 1 gate failed (a threshold missed; stale build for build --check) · "
-              "2 invalid spec, data or arguments · 3 internal error")
+              "2 invalid spec, data or arguments · 3 internal error · 130 interrupted")
+INTERRUPTED = 130  # the shell's code for a Ctrl-C (128 + SIGINT)
 DESCRIPTION = "Decide whether and how to fine-tune an LLM, generate the scripts, run them, gate the result."
 
 
@@ -210,11 +214,35 @@ COMMANDS: dict[str, Callable[..., None]] = {
 }
 
 
+class _Version(argparse.Action):
+    """`ftspec --version`: the installed distribution's version, read only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0,
+                         help="print ftspec's version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write(f"ftspec {version()}\n")
+        parser.exit()
+
+
+def version() -> str:
+    from importlib import metadata
+
+    from ftspec import __version__
+
+    try:
+        return metadata.version("ftspec")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command tree, or with `only` the one command named on the command line: building the eleven
     subparsers costs more than parsing (~6 ms a run), and a named command's own --help needs none of the others."""
     parser = argparse.ArgumentParser(prog="ftspec", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=_Formatter)
+    parser.add_argument("--version", action=_Version)
     parser.commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name, add in COMMANDS.items():
         if only in (None, name):
@@ -268,7 +296,7 @@ def _guarded(func: Callable[..., int], options: dict, *, debug: bool, as_json: b
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, by design
         wrapped = FtspecError(f"internal error: {type(exc).__name__}: {exc}"
                               + ("" if debug else " (rerun with --debug for the traceback)"))
@@ -323,6 +351,7 @@ def entry() -> None:
     # more here) when it builds ftspec's first model: ~8 ms of every command, for plugins that ftspec's own spec
     # models have no use for. A user's own setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -330,6 +359,34 @@ def entry() -> None:
         except OSError:  # a closed pipe (`ftspec check x | head -1`): nothing more to say
             pass
     os._exit(code)
+
+
+class ClosedPipeSafe:
+    """A stream whose reader may go away (`ftspec check x | head -1`): once a write finds the pipe closed, the rest
+    of the output is dropped, so the command finishes and exits with its own code instead of a BrokenPipeError (or
+    rich's exit 1 for one) that a CI script would read as a failed gate."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.closed_pipe = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.closed_pipe = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.closed_pipe = True
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding, ...: the stream's own
+        return getattr(self.stream, name)
 
 
 if __name__ == "__main__":

@@ -152,5 +152,5 @@ def show_runs(rows: list[dict], root: Path) -> None:
                       fmt_duration(row["duration"]), steps, fmt_number(row["final_loss"]),
                       f"[{verdicts[verdict]}]{verdict}[/]" if verdict in verdicts else verdict)
     if not out.is_terminal:  # a log file has no right edge: never squeeze the ids
-        out = Console(highlight=False, width=max(out.width, 120), emoji=False)
+        out = console(width=max(out.width, 120))
     out.print(table)
