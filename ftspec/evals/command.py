@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ftspec.evals.runs import TrainLog
-from ftspec.runtime.rundir import REPORT_FILES, RunDir
+from ftspec.runtime.rundir import REPORT_FILES, REPORT_MARKDOWN, RunDir
 
 
 def evaluate_run(loaded, run_dir: Path):
@@ -42,8 +42,8 @@ def write_reports(run_dir: Path, report: dict, log: TrainLog, scorer) -> dict[st
     from ftspec.evals.report import report_junit, report_markdown
     from ftspec.fsutil import atomic_write_text
 
-    texts = {"report.json": json.dumps(report, indent=2) + "\n", "report.md": report_markdown(report),
-             "junit.xml": report_junit(report), "report.html": report_html(report, log, scorer)}
+    texts = dict(zip(REPORT_FILES, (json.dumps(report, indent=2) + "\n", report_markdown(report),
+                                    report_junit(report), report_html(report, log, scorer)), strict=True))
     paths = {}
     for name in REPORT_FILES:
         paths[name] = RunDir(run_dir).report(name)
@@ -51,5 +51,5 @@ def write_reports(run_dir: Path, report: dict, log: TrainLog, scorer) -> dict[st
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:  # GitHub Actions shows this file on the run's page
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(texts["report.md"])
+            handle.write(texts[REPORT_MARKDOWN])
     return paths

@@ -35,7 +35,8 @@ CHECKPOINTS = "checkpoints"
 MODEL = "model"
 PREDICTIONS = "predictions.jsonl"
 REPORT_JSON = "report.json"
-REPORT_FILES = (REPORT_JSON, "report.md", "junit.xml", "report.html")
+REPORT_MARKDOWN = "report.md"
+REPORT_FILES = (REPORT_JSON, REPORT_MARKDOWN, "junit.xml", "report.html")  # in this order: json, md, junit, html
 
 _ATTEMPTS = 100
 
