@@ -1,6 +1,6 @@
 """The stage behind `ftspec run`: build if stale, then train.py and eval.py in a fresh runs/<id>/ folder (or a
 resumed one). It returns a RunOutcome; ftspec.commands.run presents it. While the scripts run, it tells a view
-(anything with the RunObserver methods: say, start_train, start_eval, tick, stop) what happens."""
+(anything with the RunObserver methods) what happens, in plain text: the view chooses how it looks."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ INTERRUPTED = 130  # the shell's code for a Ctrl-C
 
 
 class RunObserver(Protocol):
-    def say(self, text: str) -> None: ...
+    def tell(self, text: str, level: str | None = None) -> None: ...  # level: None, "note" or "warning"
     def start_train(self, train_log: Path) -> None: ...
     def start_eval(self) -> None: ...
     def tick(self) -> None: ...
@@ -99,14 +99,14 @@ def _start(spec: Path, build_dir: Path | None, force: bool, view) -> Run:
     buildstep.require_build(build)
     edited = buildstep.edited_files(build)
     if rebuilt:
-        view.say(f"built {build} (it was stale or missing)")
+        view.tell(f"built {build} (it was stale or missing)")
     elif edited:
-        view.say(f"[yellow]note:[/] running {', '.join(edited)} as edited by hand in {build}")
+        view.tell(f"running {', '.join(edited)} as edited by hand in {build}", "note")
     run_dir, status = Runs.for_spec(spec).claim("train")
     shutil.copyfile(spec, run_dir.spec_snapshot)
     shutil.copyfile(build / buildstep.MANIFEST, run_dir.manifest)
     run = Run(str(spec), run_dir, build, status)
-    view.say(f"run {run_dir.id}  {run_dir.path}")
+    view.tell(f"run {run_dir.id}  {run_dir.path}")
     return run
 
 
@@ -116,11 +116,11 @@ def _resume(spec: Path, ref: str, build_dir: Path | None, view) -> Run:
     build = buildstep.build_folder(spec, build_dir)
     buildstep.require_build(build)  # a resume never rebuilds: the run continues with the scripts it started with
     if file_sha256(build / buildstep.MANIFEST) != file_sha256(run_dir.manifest):
-        view.say(f"[yellow]warning:[/] {build} changed since run {run_dir.id} started; resuming with it anyway")
+        view.tell(f"{build} changed since run {run_dir.id} started; resuming with it anyway", "warning")
     status.move("running")
     run = Run(str(spec), run_dir, build, status)
     run.save()
-    view.say(f"resuming run {run_dir.id} ({'training' if status.stage == 'train' else 'eval'})  {run_dir.path}")
+    view.tell(f"resuming run {run_dir.id} ({'training' if status.stage == 'train' else 'eval'})  {run_dir.path}")
     return run
 
 
@@ -130,7 +130,7 @@ def _execute(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
         if run.status.attempts > 1:  # train.py picks the last complete checkpoint, or starts over without one
             args.append("--resume")
             checkpoint = last_checkpoint(run.run_dir.path)
-            view.say(f"continuing from {checkpoint.name}" if checkpoint else "no checkpoint yet: training from the "
+            view.tell(f"continuing from {checkpoint.name}" if checkpoint else "no checkpoint yet: training from the "
                      "beginning, in the same run folder")
         view.start_train(run.run_dir.train_log)
         result = _launch(run, "train", buildstep.script_argv(run.build, "train.py", args), view)
