@@ -1,5 +1,6 @@
-"""The `ftspec` command. Each command imports its stage inside the function, so `ftspec check` never pays for
-the training stack (torch, transformers, peft, trl live only in the generated scripts).
+"""The `ftspec` command: it parses the arguments and calls one command of ftspec.commands, which runs the stages and
+presents their results. Each command is imported inside its function, so `ftspec check` never pays for the
+training stack (torch, transformers, peft, trl live only in the generated scripts).
 
 The parser is the standard library's argparse: a CLI framework costs 30-45 ms of every run (imports plus building
 the command tree), a tenth of `ftspec check`'s 0.3 s budget.
