@@ -99,8 +99,10 @@ class Runs:
     root: Path
 
     @classmethod
-    def for_spec(cls, spec_path: Path) -> Runs:
-        return cls(runs_root(Path(spec_path)))
+    def for_spec(cls, spec_path: Path, folder: str = RUNS) -> Runs:
+        """The runs beside a spec: training runs in runs/, or another kind's folder (baselines/<id>/, a sweep's
+        trials) named by `folder`, relative to the spec's folder."""
+        return cls(Path(spec_path).resolve().parent / folder)
 
     def claim(self, kind: RunKind = "train", now: float | None = None,
               suffix: Callable[[], str] = lambda: secrets.token_hex(2)) -> tuple[RunDir, RunStatus]:
@@ -143,7 +145,7 @@ class Runs:
 
 
 def runs_root(spec_path: Path) -> Path:
-    return spec_path.resolve().parent / RUNS
+    return Runs.for_spec(spec_path).root
 
 
 def new_run_id(now: float | None = None, suffix: Callable[[], str] = lambda: secrets.token_hex(2)) -> str:

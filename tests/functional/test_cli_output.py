@@ -69,7 +69,7 @@ def test_the_check_summary_shows_every_note_of_a_check(project):
 
 
 def test_output_off_a_terminal_has_no_trailing_spaces(project, tmp_path):
-    for args in (["check", project], ["build", project], ["metrics"], ["runs", project]):
+    for args in (["check", project], ["explain", project], ["build", project], ["metrics"], ["runs", project]):
         result = invoke(args)  # stdout is not a terminal here, and COLUMNS is not set
         assert result.exit_code == 0, result.output
         assert [line for line in result.stdout.splitlines() if line != line.rstrip()] == [], args
