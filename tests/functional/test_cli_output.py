@@ -50,7 +50,7 @@ def project(tmp_path) -> Path:
 
 
 def _process(*args: str, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}  # lines as printed
     env.pop("COLUMNS", None)
     # a Ctrl-C must reach it even where this test runs in a background job (which starts with SIGINT ignored)
     return subprocess.Popen([sys.executable, "-m", "ftspec", *args], env=env, text=True,
