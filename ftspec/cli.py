@@ -1,5 +1,6 @@
-"""The `ftspec` command. Each command imports its stage inside the function, so `ftspec check` never pays for
-the training stack (torch, transformers, peft, trl live only in the generated scripts).
+"""The `ftspec` command: it parses the arguments and calls one command of ftspec.commands, which runs the stages and
+presents their results. Each command is imported inside its function, so `ftspec check` never pays for the
+training stack (torch, transformers, peft, trl live only in the generated scripts).
 
 The parser is the standard library's argparse: a CLI framework costs 30-45 ms of every run (imports plus building
 the command tree), a tenth of `ftspec check`'s 0.3 s budget.
@@ -9,6 +10,9 @@ Exit codes (a contract):
   1  the gate failed: the model missed a threshold (or `build --check` found the build stale)
   2  the spec, the data or the arguments are invalid
   3  internal error (a bug, or a generated script that crashed)
+  130  interrupted (Ctrl-C)
+A reader that stops early (`ftspec check x | head -1`) changes nothing: the rest of the output is dropped quietly and
+the exit code is still the command's own verdict.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from pathlib import Path
 from ftspec.errors import ExitCode, FtspecError
 
 EXIT_CODES = ("exit codes: 0 success · 1 gate failed (a threshold missed; stale build for build --check) · "
-              "2 invalid spec, data or arguments · 3 internal error")
+              "2 invalid spec, data or arguments · 3 internal error · 130 interrupted")
+INTERRUPTED = 130  # the shell's code for a Ctrl-C (128 + SIGINT)
 DESCRIPTION = "Decide whether and how to fine-tune an LLM, generate the scripts, run them, gate the result."
 
 
@@ -30,50 +35,28 @@ DESCRIPTION = "Decide whether and how to fine-tune an LLM, generate the scripts,
 
 def check(spec: Path, as_json: bool) -> int:
     """Validate the spec, audit its data, and decide whether and how to fine-tune."""
-    from ftspec.compiler.pipeline import check_project
+    from ftspec.commands.check import check_command
 
-    result = check_project(spec)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(result.to_json())
-    else:
-        from ftspec.ui.check import show_check
-
-        show_check(result)
-    return result.exit_code
+    return check_command(spec, as_json=as_json)
 
 
 def explain(spec: Path, as_json: bool) -> int:
     """Print the full reasoning behind the decision: approach, prerequisites, memory, method and settings."""
-    from ftspec.compiler.pipeline import check_project
+    from ftspec.commands.explain import explain_command
 
-    result = check_project(spec)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(result.to_json())
-        return 0
-    from rich.markdown import Markdown
-
-    from ftspec.compiler.report import decision_markdown
-    from ftspec.ui.console import console
-
-    # Markdown paragraphs wrap; with soft wrap they would be cropped at the edge instead.
-    console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)), soft_wrap=False)
-    return 0
+    return explain_command(spec, as_json=as_json)
 
 
 def build(spec: Path, out: Path | None, check_only: bool, force: bool, as_json: bool) -> int:
     """Render the training and eval scripts, the accelerate config and the decision report."""
-    from ftspec.compiler.build import build_command
+    from ftspec.commands.build import build_command
 
     return build_command(spec, out=out, check_only=check_only, force=force, as_json=as_json)
 
 
 def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool, force: bool, as_json: bool) -> int:
     """Build if stale, then train and generate eval predictions in a new run directory (runs/<id>/)."""
-    from ftspec.runtime.command import run_command
+    from ftspec.commands.run import run_command
 
     return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json)
 
@@ -84,74 +67,56 @@ def eval_(spec: Path, run_id: str | None, as_json: bool, against: str | None = N
         from ftspec.versions.gates import eval_against_command
 
         return eval_against_command(spec, run_id=run_id, as_json=as_json, against=against)
-    from ftspec.evals.command import eval_command
+    from ftspec.commands.eval import eval_command
 
     return eval_command(spec, run_id=run_id, as_json=as_json)
 
 
 def runs(spec: Path, as_json: bool) -> int:
     """List the runs of a project with their state and verdict."""
-    from ftspec.runtime.command import runs_command
+    from ftspec.commands.runs import runs_command
 
     return runs_command(spec, as_json=as_json)
 
 
-def schema() -> int:
+def schema(as_json: bool) -> int:
     """Print the JSON Schema of the spec, for editors (yaml-language-server)."""
-    from ftspec.spec.schema import schema_json
+    from ftspec.commands.schema import schema_command
 
-    sys.stdout.write(schema_json() + "\n")
-    return 0
+    return schema_command(as_json=as_json)
 
 
 def metrics(as_json: bool) -> int:
     """List the metrics a spec can gate on."""
-    from ftspec.metrics import METRICS
+    from ftspec.commands.metrics import metrics_command
 
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json({name: {"higher_is_better": m.higher_is_better, "needs": m.needs, "doc": m.doc}
-                    for name, m in METRICS.items()})
-        return 0
-    from rich.table import Table
-
-    from ftspec.ui.console import console
-
-    table = Table("metric", "better", "needs", "what it measures", box=None)
-    for name, info in METRICS.items():
-        table.add_row(name, "higher" if info.higher_is_better else "lower", info.needs or "", info.doc)
-    console().print(table)
-    return 0
+    return metrics_command(as_json=as_json)
 
 
-def init(directory: Path) -> int:
+def init(directory: Path, as_json: bool) -> int:
     """Scaffold a commented starter project that passes `ftspec check`."""
-    from ftspec.spec.scaffold import scaffold
+    from ftspec.commands.init import init_command
 
-    for line in scaffold(directory):
-        print(line)
-    return 0
+    return init_command(directory, as_json=as_json)
 
 
-def demo_model(out: Path, pretrain_steps: int, force: bool) -> int:
+def demo_model(out: Path, pretrain_steps: int, force: bool, as_json: bool) -> int:
     """Make the tiny local Llama base model that the demo and the tests use (imports torch)."""
-    from ftspec.demo.model import make_demo_model
+    from ftspec.commands.demo_model import demo_model_command
 
-    make_demo_model(out, pretrain_steps=pretrain_steps, force=force)
-    return 0
+    return demo_model_command(out, pretrain_steps=pretrain_steps, force=force, as_json=as_json)
 
 
 def data_audit(spec: Path, out: Path | None, as_json: bool) -> int:
     """Audit the data and list every flagged row."""
-    from ftspec.data.commands import audit_command
+    from ftspec.commands.data import audit_command
 
     return audit_command(spec, out=out, as_json=as_json)
 
 
 def data_clean(spec: Path, out: Path, as_json: bool) -> int:
     """Write a cleaned copy of the data with a log of what was removed and why. The original is never edited."""
-    from ftspec.data.commands import clean_command
+    from ftspec.commands.data import clean_command
 
     return clean_command(spec, out=out, as_json=as_json)
 
@@ -215,12 +180,12 @@ def _add_eval(commands) -> None:
 
 
 def _add_init(commands) -> None:
-    _command(commands, "init", init, json=False).add_argument(
+    _command(commands, "init", init).add_argument(
         "directory", type=Path, nargs="?", default=Path("."), help="where to create the project (default: .)")
 
 
 def _add_demo_model(commands) -> None:
-    p = _command(commands, "demo-model", demo_model, json=False)
+    p = _command(commands, "demo-model", demo_model)
     p.add_argument("out", type=Path, metavar="OUT", help="the model folder to create")
     p.add_argument("--pretrain-steps", type=int, default=300, metavar="N",
                    help="brief pre-training on unpaired domain text (default: 300)")
@@ -247,7 +212,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "run": _add_run,
     "eval": _add_eval,
     "runs": lambda commands: _spec(_command(commands, "runs", runs)),
-    "schema": lambda commands: _command(commands, "schema", schema, json=False),
+    "schema": lambda commands: _command(commands, "schema", schema),
     "metrics": lambda commands: _command(commands, "metrics", metrics),
     "init": _add_init,
     "demo-model": _add_demo_model,
@@ -337,11 +302,35 @@ COMMANDS.update({
 })
 
 
+class _Version(argparse.Action):
+    """`ftspec --version`: the installed distribution's version, read only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0,
+                         help="print ftspec's version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write(f"ftspec {version()}\n")
+        parser.exit()
+
+
+def version() -> str:
+    from importlib import metadata
+
+    from ftspec import __version__
+
+    try:
+        return metadata.version("ftspec")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command tree, or with `only` the one command named on the command line: building the eleven
     subparsers costs more than parsing (~6 ms a run), and a named command's own --help needs none of the others."""
     parser = argparse.ArgumentParser(prog="ftspec", description=DESCRIPTION, epilog=EXIT_CODES,
                                      formatter_class=_Formatter)
+    parser.add_argument("--version", action=_Version)
     parser.commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name, add in COMMANDS.items():
         if only in (None, name):
@@ -395,7 +384,7 @@ def _guarded(func: Callable[..., int], options: dict, *, debug: bool, as_json: b
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, by design
         wrapped = FtspecError(f"internal error: {type(exc).__name__}: {exc}"
                               + ("" if debug else " (rerun with --debug for the traceback)"))
@@ -450,6 +439,7 @@ def entry() -> None:
     # more here) when it builds ftspec's first model: ~8 ms of every command, for plugins that ftspec's own spec
     # models have no use for. A user's own setting wins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    sys.stdout, sys.stderr = ClosedPipeSafe(sys.stdout), ClosedPipeSafe(sys.stderr)
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -457,6 +447,34 @@ def entry() -> None:
         except OSError:  # a closed pipe (`ftspec check x | head -1`): nothing more to say
             pass
     os._exit(code)
+
+
+class ClosedPipeSafe:
+    """A stream whose reader may go away (`ftspec check x | head -1`): once a write finds the pipe closed, the rest
+    of the output is dropped, so the command finishes and exits with its own code instead of a BrokenPipeError (or
+    rich's exit 1 for one) that a CI script would read as a failed gate."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.closed_pipe = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.closed_pipe = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.closed_pipe = True
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding, ...: the stream's own
+        return getattr(self.stream, name)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,13 @@ def demo_model_dir() -> Path:
     return _ensure_model(DEMO_MODEL, pretrain_steps=300)
 
 
+def models_for(spec: Path, request: pytest.FixtureRequest) -> None:
+    """Make the local models an example spec names before a test reads it: a test parametrized over specs/*/
+    asks for the demo model's fixture only in its `demo` case, so it passes alone and in any order."""
+    if spec.resolve() == DEMO_SPEC.resolve():
+        request.getfixturevalue("demo_model_dir")
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600):
     """Run `python -m ftspec ...` as a user would; returns the CompletedProcess (text)."""
     full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}

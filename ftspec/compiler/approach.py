@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ftspec.compiler.cost import BREAK_EVEN_MONTHS, CostComparison
-from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.plan import Approach, Prerequisite, Reason
+from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.source import dotted
 

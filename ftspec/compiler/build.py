@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from ftspec.compiler import report
+from ftspec.compiler.manifest import MANIFEST, MANIFEST_FORMAT, recorded_files
 from ftspec.compiler.pipeline import CheckResult, check_project
 from ftspec.compiler.plan import Plan
 from ftspec.compiler.render import TEMPLATES_DIR, ScriptPaths, render_build, template_files
-from ftspec.errors import ExitCode, UsageError
-from ftspec.fsutil import swap_in_folder
+from ftspec.errors import UsageError
+from ftspec.fsutil import file_sha256, swap_in_folder
 
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 1
 LIBRARIES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "datasets", "accelerate", "safetensors")
 # what a stale check compares (library versions are recorded, not compared: they do not change the files)
 INPUT_KEYS = ("ftspec_version", "spec", "data", "templates", "forced")
@@ -41,6 +41,7 @@ class Build:
     files: dict[str, str]  # name -> text, the manifest included
     manifest: dict
     commands: dict[str, str] = field(default_factory=dict)
+    kept_edits: list[str] = field(default_factory=list)  # generated files edited by hand, kept as NAME.edited
 
 
 @dataclass
@@ -53,20 +54,6 @@ class BuildStatus:
         return {"build": str(self.folder), "stale": self.stale, "reasons": self.reasons}
 
 
-def build_command(spec: str | Path, out: Path | None = None, check_only: bool = False, force: bool = False,
-                  as_json: bool = False) -> int:
-    result = check_project(spec)
-    folder = Path(out) if out is not None else default_folder(result)
-    if check_only:
-        status = build_status(result, folder)
-        _show_status(status, as_json)
-        return int(ExitCode.GATE_FAILED if status.stale else ExitCode.OK)
-    built = render_project(result, folder, force=force)
-    write_atomically(built)
-    _show_build(built, as_json)
-    return int(ExitCode.OK)
-
-
 # The runtime's entry points (`ftspec run` builds first when the build is stale or missing).
 def is_stale(spec_path: str | Path, folder: Path) -> bool:
     return build_status(check_project(spec_path), Path(folder)).stale
@@ -74,7 +61,7 @@ def is_stale(spec_path: str | Path, folder: Path) -> bool:
 
 def write_build(spec_path: str | Path, folder: Path, force: bool = False) -> Build:
     built = render_project(check_project(spec_path), Path(folder), force=force)
-    write_atomically(built)
+    built.kept_edits = write_atomically(built)
     return built
 
 
@@ -168,33 +155,15 @@ def render_project(result: CheckResult, folder: Path, force: bool = False) -> Bu
 
 
 def decision_files(result: CheckResult, plan: Plan, folder: Path) -> dict[str, str]:
-    """decision.md and decision.json, from the decision engine's report module where it exists. The report names
-    the spec relative to the build folder, so the build does not depend on where the project lives."""
-    try:
-        from ftspec.compiler import report
-    except ImportError:
-        report = None
-    if report is not None and hasattr(report, "decision_markdown"):
-        relative = Path(os.path.relpath(result.loaded.path.resolve(), folder.resolve()))
-        markdown = report.decision_markdown(plan, result.audit, dataclasses.replace(result.loaded, path=relative))
-    else:
-        markdown = _minimal_markdown(plan)
+    """decision.md and decision.json. The report names the spec relative to the build folder, so the build does
+    not depend on where the project lives."""
+    relative = Path(os.path.relpath(result.loaded.path.resolve(), folder.resolve()))
+    markdown = report.decision_markdown(plan, result.audit, dataclasses.replace(result.loaded, path=relative))
     if plan.decision.forced and "forced" not in markdown.lower():
         markdown += ("\n\n**Forced:** built with `--force` although the checks above refused; the results may not "
                      "mean what the spec intends.\n")
-    if report is not None and hasattr(report, "decision_json"):
-        body = report.decision_json(plan)
-    else:
-        body = plan.to_json()
     return {"decision.md": markdown.rstrip("\n") + "\n",
-            "decision.json": json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n"}
-
-
-def _minimal_markdown(plan: Plan) -> str:
-    lines = [f"# Decision: {plan.project}", "", f"Approach: **{plan.decision.approach}**; method: "
-             f"**{plan.method}**" + (f" on `{plan.model.name}`" if plan.model else "") + ".", ""]
-    lines += [f"- {reason.text}" for reason in plan.decision.reasons]
-    return "\n".join(lines)
+            "decision.json": json.dumps(report.decision_json(plan), indent=2, ensure_ascii=False, default=str) + "\n"}
 
 
 def run_commands(plan: Plan) -> dict[str, str]:
@@ -208,7 +177,7 @@ def run_commands(plan: Plan) -> dict[str, str]:
 def data_hashes(result: CheckResult, plan: Plan) -> dict[str, str]:
     data = plan.data
     named = [*data.train, data.eval, data.adversarial, data.regression]
-    return {path: _file_sha256(result.loaded.resolve(path)) for path in dict.fromkeys(p for p in named if p)}
+    return {path: file_sha256(result.loaded.resolve(path)) for path in dict.fromkeys(p for p in named if p)}
 
 
 def ftspec_version() -> str:
@@ -248,7 +217,7 @@ def build_status(result: CheckResult, folder: Path) -> BuildStatus:
         path = folder / name
         if not path.is_file():
             reasons.append(f"{name} is missing from the build")
-        elif _file_sha256(path) != digest:
+        elif file_sha256(path) != digest:
             reasons.append(f"{name} was edited after the build")
     return BuildStatus(folder, bool(reasons), reasons)
 
@@ -261,38 +230,42 @@ def _changed(key: str, old: object, new: object) -> str:
             "forced": "the build was forced" if old else "the build was not forced"}.get(key, f"{key} changed")
 
 
-def write_atomically(built: Build) -> None:
+def write_atomically(built: Build) -> list[str]:
     """Render into a temporary folder beside the target, then swap it in: the old build stays whole until the new
-    one is complete. Anything in the old folder that ftspec did not write (notes, __pycache__) is carried over."""
+    one is complete. Anything in the old folder that ftspec did not write (notes, __pycache__) is carried over.
+    Returns the generated files that were edited by hand and are now kept as NAME.edited."""
     folder = built.folder
     _refuse_foreign_folder(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
+    kept: list[str] = []
     try:
         for name, text in built.files.items():
             (staging / name).write_text(text, encoding="utf-8", newline="\n")
         if folder.exists():
-            _carry_over(folder, staging, built)
+            kept = _carry_over(folder, staging, built)
         swap_in_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return kept
 
 
-def _carry_over(folder: Path, staging: Path, built: Build) -> None:
-    """Move the user's own files into the new build; a generated file edited by hand is kept as NAME.edited."""
-    try:
-        recorded = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("files") or {}
-    except (OSError, ValueError, AttributeError):
-        recorded = {}
+def _carry_over(folder: Path, staging: Path, built: Build) -> list[str]:
+    """Move the user's own files into the new build; a generated file edited by hand is kept as NAME.edited (the
+    names of those are returned, so the command can say so)."""
+    recorded = recorded_files(folder)
+    kept = []
     for entry in folder.iterdir():
         if entry.name == MANIFEST:
             continue
         if entry.name not in built.files and entry.name not in recorded:
             os.replace(entry, staging / entry.name)
-        elif entry.is_file() and entry.name in recorded and _file_sha256(entry) != recorded[entry.name]:
-            if _file_sha256(entry) != _sha256(built.files.get(entry.name, "").encode()):
+        elif entry.is_file() and entry.name in recorded and file_sha256(entry) != recorded[entry.name]:
+            if file_sha256(entry) != _sha256(built.files.get(entry.name, "").encode()):
                 os.replace(entry, staging / f"{entry.name}.edited")
+                kept.append(entry.name)
+    return sorted(kept)
 
 
 def _refuse_foreign_folder(folder: Path) -> None:
@@ -314,21 +287,3 @@ def _refuse_foreign_folder(folder: Path) -> None:
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
-
-def _file_sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _show_status(status: BuildStatus, as_json: bool) -> None:
-    from ftspec.ui.build import show_status
-
-    show_status(status, as_json)
-
-
-def _show_build(built: Build, as_json: bool) -> None:
-    from ftspec.ui.build import show_build
-
-    show_build(built, as_json)

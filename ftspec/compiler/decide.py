@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ftspec.compiler.approach import check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
-from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters
 from ftspec.compiler.memory import (
     ModelDims,
@@ -32,6 +31,7 @@ from ftspec.compiler.plan import (
     Reason,
 )
 from ftspec.compiler.report import params_label
+from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.models import ModelSpec
 

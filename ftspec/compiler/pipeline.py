@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.plan import Plan
+from ftspec.data.findings import AuditReport
 from ftspec.errors import ExitCode
 from ftspec.spec.load import LoadedSpec, load_spec
 
@@ -33,9 +33,9 @@ class CheckResult:
 
 
 def check_project(spec_path: str | Path) -> CheckResult:
-    from ftspec.compiler.audit import audit
     from ftspec.compiler.decide import decide
+    from ftspec.data.audit import audit_data
 
     loaded = load_spec(spec_path)
-    report = audit(loaded)
+    report = audit_data(loaded)
     return CheckResult(loaded, report, decide(loaded, report))

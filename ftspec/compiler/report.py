@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.plan import Plan
+from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
 
 APPROACH_TITLES = {"prompting": "Prompting", "rag": "Retrieval (RAG)", "fine_tuning": "Fine-tuning",

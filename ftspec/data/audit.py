@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ftspec.compiler.findings import AuditReport
 from ftspec.data.batched import BatchChecks
 from ftspec.data.collect import Tally
 from ftspec.data.exact import ExactChecks
+from ftspec.data.findings import AuditReport
 from ftspec.data.firstrows import FirstRows
 from ftspec.data.formats import Columns, RowProblem, make_column_extractor, make_extractor
 from ftspec.data.progress import FileReport

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ftspec.compiler.findings import Finding, RowRef
+from ftspec.data.findings import Finding, RowRef
 
 MAX_ROWS = 20  # rows listed per finding; `ftspec data audit --out` lists them all
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ftspec.compiler.findings import RowRef
+from ftspec.data.findings import RowRef
 from ftspec.metrics import METRICS
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.source import dotted

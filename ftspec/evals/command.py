@@ -1,4 +1,5 @@
-"""`ftspec eval SPEC [--run ID]`: score a run's predictions, gate them, write the reports, exit 0 or 1."""
+"""The stage behind `ftspec eval SPEC [--run ID]`: score a run's predictions, gate them, write the reports
+(ftspec.commands.eval presents the verdict and picks the exit code)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from ftspec.errors import ExitCode
 from ftspec.evals.runs import TrainLog
-
-REPORT_FILES = ("report.json", "report.md", "junit.xml", "report.html")
+from ftspec.runtime.rundir import REPORT_FILES, REPORT_MARKDOWN, RunDir
 
 
 def evaluate_run(loaded, run_dir: Path):
@@ -43,33 +42,14 @@ def write_reports(run_dir: Path, report: dict, log: TrainLog, scorer) -> dict[st
     from ftspec.evals.report import report_junit, report_markdown
     from ftspec.fsutil import atomic_write_text
 
-    texts = {"report.json": json.dumps(report, indent=2) + "\n", "report.md": report_markdown(report),
-             "junit.xml": report_junit(report), "report.html": report_html(report, log, scorer)}
+    texts = dict(zip(REPORT_FILES, (json.dumps(report, indent=2) + "\n", report_markdown(report),
+                                    report_junit(report), report_html(report, log, scorer)), strict=True))
     paths = {}
     for name in REPORT_FILES:
-        paths[name] = run_dir / name
+        paths[name] = RunDir(run_dir).report(name)
         atomic_write_text(paths[name], texts[name])
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:  # GitHub Actions shows this file on the run's page
         with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(texts["report.md"])
+            handle.write(texts[REPORT_MARKDOWN])
     return paths
-
-
-def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False) -> int:
-    from ftspec.evals.runs import pick_run
-    from ftspec.spec.load import load_spec
-
-    loaded = load_spec(spec)
-    run_dir = pick_run(loaded.root / "runs", run_id)
-    report, log, scorer = evaluate_run(loaded, run_dir)
-    paths = write_reports(run_dir, report, log, scorer)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(report)
-    else:
-        from ftspec.ui.eval import show_eval
-
-        show_eval(report, paths)
-    return int(ExitCode.OK if report["verdict"] == "pass" else ExitCode.GATE_FAILED)

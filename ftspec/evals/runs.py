@@ -1,4 +1,5 @@
-"""Find the run to score and read what its scripts wrote: predictions.jsonl and train_log.jsonl.
+"""Read what a run's scripts wrote: predictions.jsonl and train_log.jsonl (the run folder itself is
+ftspec.runtime.rundir's: which run, which file, its status).
 
 A bad line never crashes `ftspec eval`: it is counted as a problem that fails the gate, so a truncated or
 garbled predictions file can never pass for a complete one."""
@@ -11,31 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftspec.errors import UsageError
-from ftspec.runtime.rundir import matching
-
-PREDICTIONS = "predictions.jsonl"
-TRAIN_LOG = "train_log.jsonl"
-
-
-def run_ids(runs_dir: Path) -> list[str]:
-    """Every run folder's id, oldest first: ids start with a timestamp, so they sort by time."""
-    if not runs_dir.is_dir():
-        return []
-    return sorted(p.name for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def pick_run(runs_dir: Path, run_id: str | None) -> Path:
-    """The run to score: the latest by default, else what --run names (`last`, an id, or a unique prefix of one).
-    Any folder counts, so a run made by hand or by another tool can be scored too."""
-    ids = run_ids(runs_dir)
-    if not ids:
-        raise UsageError(f"no runs under {runs_dir}", "start one with `ftspec run SPEC`")
-    found = matching(ids, run_id or "last")
-    if len(found) == 1:
-        return runs_dir / found[0]
-    shown = ", ".join(ids[-5:]) + (f" (and {len(ids) - 5} older)" if len(ids) > 5 else "")
-    what = f"no run `{run_id}`" if not found else f"`{run_id}` matches {len(found)} runs"
-    raise UsageError(f"{what} under {runs_dir}", f"pass --run with `last`, an id or a unique prefix: {shown}")
+from ftspec.runtime.rundir import PREDICTIONS, RunDir
 
 
 @dataclass
@@ -45,7 +22,7 @@ class Predictions:
 
 
 def read_predictions(run_dir: Path) -> Predictions:
-    path = run_dir / PREDICTIONS
+    path = RunDir(run_dir).predictions
     if not path.is_file():
         raise UsageError(f"run {run_dir.name} has no {PREDICTIONS}",
                          "its eval step did not finish: rerun it with `ftspec run SPEC --resume "
@@ -79,14 +56,12 @@ def _check_row(line: str) -> dict | str:
 
 def unfinished(run_dir: Path) -> str | None:
     """Why a run's predictions may be incomplete, from its status.json (written by `ftspec run`), or None."""
-    try:
-        status = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    status = RunDir(run_dir).status()
+    if status is None:
         return None  # no status: a run folder made by hand or by another tool; its rows are checked anyway
-    state = status.get("state") if isinstance(status, dict) else None
-    if state not in ("failed", "interrupted"):
+    if status.state not in ("failed", "interrupted"):
         return None
-    return (f"run {run_dir.name} is {state} (stage {status.get('stage')}): its predictions may be incomplete; "
+    return (f"run {run_dir.name} is {status.state} (stage {status.stage}): its predictions may be incomplete; "
             f"finish it with `ftspec run SPEC --resume {run_dir.name}`")
 
 
@@ -100,7 +75,7 @@ class TrainLog:
 
 
 def read_train_log(run_dir: Path) -> TrainLog:
-    path = run_dir / TRAIN_LOG
+    path = RunDir(run_dir).train_log
     log = TrainLog(found=path.is_file())
     if not log.found:
         return log

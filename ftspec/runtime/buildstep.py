@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 
+from ftspec.compiler.manifest import MANIFEST, recorded_files
 from ftspec.errors import UsageError
-
-MANIFEST = "manifest.json"
+from ftspec.fsutil import file_sha256
 
 
 def build_folder(spec_path: Path, build_dir: Path | None) -> Path:
@@ -40,16 +39,8 @@ def ensure_build(result, build_dir: Path | None, force: bool) -> tuple[Path, boo
 
 def edited_files(folder: Path) -> list[str]:
     """Files of the build whose content differs from what the build wrote (per manifest.json)."""
-    try:
-        recorded = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("files") or {}
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [name for name, digest in sorted(recorded.items())
-            if name != MANIFEST and (folder / name).is_file() and _sha256(folder / name) != digest]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return [name for name, digest in sorted(recorded_files(folder).items())
+            if name != MANIFEST and (folder / name).is_file() and file_sha256(folder / name) != digest]
 
 
 def require_build(folder: Path) -> None:

@@ -6,20 +6,21 @@ import json
 import time
 from pathlib import Path
 
-from ftspec.runtime.rundir import list_runs
-from ftspec.runtime.status import RunStatus
-from ftspec.runtime.trainlog import TRAIN_LOG, TrainProgress, read_rows
+from ftspec.runtime.rundir import RunDir, Runs
+from ftspec.runtime.status import RunKind, RunStatus
+from ftspec.runtime.trainlog import TrainProgress, read_rows
 
 NOT_EVALUATED = "not evaluated"
 
 
-def run_rows(root: Path, now: float | None = None) -> list[dict]:
+def run_rows(root: Path, now: float | None = None, kind: RunKind | None = None) -> list[dict]:
     now = time.time() if now is None else now
-    return [run_row(path, status, now) for path, status in list_runs(root)]
+    return [run_row(run, status, now) for run, status in Runs(root).list(kind)]
 
 
-def run_row(path: Path, status: RunStatus | None, now: float) -> dict:
-    progress = TrainProgress.from_rows(read_rows(path / TRAIN_LOG))
+def run_row(run: RunDir, status: RunStatus | None, now: float) -> dict:
+    path = run.path
+    progress = TrainProgress.from_rows(read_rows(run.train_log))
     state = status.effective_state if status else "unknown"
     started = status.started if status else None
     ended = status.ended if status and status.ended else (now if state == "running" else None)
@@ -35,13 +36,13 @@ def run_row(path: Path, status: RunStatus | None, now: float) -> dict:
         "max_steps": progress.max_steps,
         "final_loss": progress.loss,
         "eval_loss": progress.eval_loss,
-        "verdict": read_verdict(path),
+        "verdict": read_verdict(run),
     }
 
 
-def read_verdict(run_dir: Path) -> str:
+def read_verdict(run: RunDir) -> str:
     """report.json's verdict (pass | fail), `not evaluated` without one, `unreadable report` if it is damaged."""
-    path = run_dir / "report.json"
+    path = run.report()
     if not path.is_file():
         return NOT_EVALUATED
     try:

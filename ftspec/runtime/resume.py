@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ftspec.errors import UsageError
-from ftspec.runtime.rundir import find_run
+from ftspec.runtime.rundir import CHECKPOINTS, find_run
 from ftspec.runtime.status import RunStatus
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
@@ -33,7 +33,7 @@ def resume_target(root: Path, ref: str, spec_arg: str) -> tuple[Path, RunStatus]
 
 def last_checkpoint(run_dir: Path) -> Path | None:
     """The checkpoints/checkpoint-N folder with the highest N, or None."""
-    folder = run_dir / "checkpoints"
+    folder = run_dir / CHECKPOINTS
     if not folder.is_dir():
         return None
     steps = [(int(m.group(1)), p) for p in folder.iterdir() if p.is_dir() and (m := _CHECKPOINT.match(p.name))]

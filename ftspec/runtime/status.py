@@ -18,6 +18,8 @@ from ftspec.fsutil import atomic_write_text
 
 State = Literal["running", "completed", "failed", "interrupted"]
 Stage = Literal["train", "eval"]
+RunKind = Literal["train", "baseline", "trial"]  # a training run, a baseline rung, a sweep trial
+RUN_KINDS: tuple[str, ...] = ("train", "baseline", "trial")
 STATUS_FILE = "status.json"
 _NEXT: dict[str, tuple[str, ...]] = {
     "running": ("completed", "failed", "interrupted"),
@@ -45,6 +47,7 @@ class RunStatus:
     host: str | None = None
     attempts: int = 1  # 1 + the number of resumes
     eval_skipped: bool = False  # completed with `--no-eval`: `--resume` may still run the eval stage
+    kind: RunKind = "train"  # status.json written before kinds existed reads as a training run
 
     def move(self, state: State, returncode: int | None = None) -> None:
         current = self.effective_state  # a `running` run whose owner died may be taken over
@@ -99,7 +102,7 @@ def read_status(run_dir: Path) -> RunStatus | None:
     except (OSError, ValueError, TypeError, AttributeError):
         return None
     valid = (status.state in _NEXT and isinstance(status.id, str) and isinstance(status.started, (int, float))
-             and (status.pid is None or isinstance(status.pid, int)))
+             and (status.pid is None or isinstance(status.pid, int)) and status.kind in RUN_KINDS)
     return status if valid else None
 
 

@@ -10,7 +10,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TRAIN_LOG = "train_log.jsonl"
 _RATE_WINDOW = 20  # train rows the speed (and so the ETA) is measured over
 
 

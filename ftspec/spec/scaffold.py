@@ -73,11 +73,16 @@ _EVAL = [
 ]
 
 
+def starter_files(directory: Path) -> list[Path]:
+    """The files `ftspec init` writes, the spec first."""
+    return [directory / "project.yaml", directory / "ftspec.schema.json", directory / "data" / "train.jsonl",
+            directory / "data" / "eval.jsonl"]
+
+
 def scaffold(directory: Path) -> list[str]:
     """Write the starter project; refuse to overwrite anything. Returns the lines to print."""
-    spec_path = directory / "project.yaml"
-    targets = [spec_path, directory / "ftspec.schema.json", directory / "data" / "train.jsonl",
-               directory / "data" / "eval.jsonl"]
+    targets = starter_files(directory)
+    spec_path = targets[0]
     existing = [str(p) for p in targets if p.exists()]
     if existing:
         raise UsageError(f"{existing[0]} already exists; ftspec init never overwrites files",

@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ftspec.compiler.findings import AuditReport, Finding
+from ftspec.data.findings import AuditReport, Finding
 
 SHOWN_ROWS = 3
+WHOLE = 8  # a finding with at most this many rows shows every row's note; a bigger one its first SHOWN_ROWS
 STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 MARK = {"error": "✗", "warning": "!", "info": "·"}
 
@@ -51,7 +52,8 @@ def _table(found: list[Finding]) -> Table:
         style = STYLE.get(finding.severity, "")
         table.add_row(Text(f"  {MARK.get(finding.severity, '·')} {finding.check}", style=style),
                       Text(finding.severity, style=style), f"{finding.count:,}", Text(_where(finding), style="dim"))
-        table.add_row("", "", "", Text(_first_note(finding)))
+        for note in _notes(finding):
+            table.add_row("", "", "", Text(note))
         if finding.hint and finding.severity == "error":
             table.add_row("", "", "", Text.from_markup(f"[dim]hint: {escape(finding.hint)}[/]"))
     return table
@@ -72,14 +74,15 @@ def _short(file: str) -> str:
     return PurePath(file).name if PurePath(file).is_absolute() else file
 
 
-def _first_note(finding: Finding) -> str:
-    """What was found at the first row (its note), or the finding's message where no row explains it."""
-    if finding.rows and finding.rows[0].note:
-        note = finding.rows[0].note
-        for row in finding.rows[:1]:
-            note = note.replace(row.file, _short(row.file))
-        return f"{_short(finding.rows[0].file)}:{finding.rows[0].line}: {note}"
-    return finding.message
+def _notes(finding: Finding) -> list[str]:
+    """What was found at each listed row (its note), or the finding's message where no row explains it. A small
+    finding shows every note (two size problems are two different problems); a big one the notes of the rows the
+    where column lists (it counts the rest)."""
+    noted = [row for row in finding.rows if row.note]
+    if not noted:
+        return [finding.message]
+    shown = noted if finding.count <= WHOLE and len(noted) == finding.count else noted[:SHOWN_ROWS]
+    return [f"{_short(row.file)}:{row.line}: {row.note.replace(row.file, _short(row.file))}" for row in shown]
 
 
 def _lengths(stats: dict) -> list[Text]:

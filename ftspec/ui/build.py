@@ -11,7 +11,8 @@ def show_build(built, as_json: bool) -> None:
     from ftspec.compiler.build import FILE_ROLES
 
     if as_json:
-        print_json({"ok": True, "build": str(built.folder), "manifest": built.manifest, "commands": built.commands})
+        print_json({"ok": True, "build": str(built.folder), "manifest": built.manifest, "commands": built.commands,
+                    "kept_edits": {name: f"{name}.edited" for name in built.kept_edits}})
         return
     from rich.markup import escape
     from rich.table import Table
@@ -24,6 +25,9 @@ def show_build(built, as_json: bool) -> None:
     for name in sorted(built.files, key=lambda n: (list(FILE_ROLES).index(n) if n in FILE_ROLES else 99, n)):
         table.add_row(name, FILE_ROLES.get(name, ""))
     out.print(table)
+    for name in built.kept_edits:
+        out.print(f"[yellow]note:[/] {escape(name)} was edited by hand: your version is kept as "
+                  f"{escape(str(built.folder / name))}.edited, and {escape(name)} is the generated one again")
     out.print(f"run them from {built.folder}:", markup=False, highlight=False)
     for step, command in built.commands.items():
         out.print(f"  {step:<6} {command}", markup=False, highlight=False)
@@ -37,9 +41,9 @@ def show_status(status, as_json: bool) -> None:
         return
     out = console()
     if not status.stale:
-        out.print(f"build {status.folder} is up to date", markup=False, highlight=False)
+        out.print(f"the build in {status.folder} is up to date", markup=False, highlight=False)
         return
-    out.print(f"build {status.folder} is stale:", markup=False, highlight=False)
+    out.print(f"the build in {status.folder} is stale:", markup=False, highlight=False)
     for reason in status.reasons:
         out.print(f"  - {reason}", markup=False, highlight=False)
     out.print("rebuild with: ftspec build SPEC", markup=False, highlight=False)

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ftspec.evals.gates import fmt
 from ftspec.evals.report import ci_text
+from ftspec.runtime.rundir import REPORT_JSON
 from ftspec.ui.console import console
 
 
@@ -48,7 +49,7 @@ def show_eval(report: dict, paths: dict[str, Path]) -> None:
             out.print(Text(f"{g['label']} on {g['slice']}: measured {g['method']}", style="dim"))
     overfit = report["overfitting"]
     out.print(Text.assemble(("loss curves: ", "yellow" if overfit.get("detected") else ""), overfit["message"]))
-    folder = paths["report.json"].parent
+    folder = paths[REPORT_JSON].parent
     out.print(f"reports: {folder}/ " + ", ".join(p.name for p in paths.values()))
     if report["verdict"] == "pass":
         out.print("[bold green]gate passed[/]")

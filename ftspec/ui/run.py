@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ftspec.runtime.trainlog import LogTail, TrainProgress
 from ftspec.ui.console import console
@@ -57,6 +58,12 @@ class RunView:
     def say(self, text: str) -> None:
         if self.mode != "quiet":
             self.out.print(text, highlight=False, soft_wrap=True)  # a command to copy must stay on one line
+
+    def tell(self, text: str, level: str | None = None) -> None:
+        """Plain text from the run stage (no markup: a path is shown as it is), with its level's label."""
+        if self.mode != "quiet":
+            label = Text(f"{level}: ", style="yellow") if level else ""
+            self.out.print(Text.assemble(label, text), highlight=False, soft_wrap=True)
 
     def start_train(self, train_log: Path) -> None:
         self._tail = LogTail(train_log)
@@ -152,5 +159,5 @@ def show_runs(rows: list[dict], root: Path) -> None:
                       fmt_duration(row["duration"]), steps, fmt_number(row["final_loss"]),
                       f"[{verdicts[verdict]}]{verdict}[/]" if verdict in verdicts else verdict)
     if not out.is_terminal:  # a log file has no right edge: never squeeze the ids
-        out = Console(highlight=False, width=max(out.width, 120), emoji=False)
+        out = console(width=max(out.width, 120))
     out.print(table)

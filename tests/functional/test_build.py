@@ -143,7 +143,7 @@ def test_a_file_is_not_a_build_folder(tmp_path):
 
 
 def test_build_imports_no_training_stack(project, tmp_path):
-    code = ("import sys; from ftspec.compiler.build import build_command; "
+    code = ("import sys; from ftspec.commands.build import build_command; "
             f"build_command({str(project)!r}, out=__import__('pathlib').Path({str(tmp_path / 'b')!r})); "
             "heavy = [m for m in ('torch', 'transformers', 'peft', 'trl', 'datasets', 'accelerate') "
             "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")

@@ -9,6 +9,7 @@ import pytest
 
 from ftspec.compiler.report import APPROACH_TITLES
 from ftspec.spec.load import load_spec
+from tests.conftest import models_for
 from tests.invoke import invoke
 
 SPECS = Path(__file__).resolve().parents[3] / "specs"
@@ -21,7 +22,8 @@ EXPECTED = {  # the examples written to show one row of the matrix each: (approa
 
 
 @pytest.mark.parametrize("spec", EXAMPLES, ids=[p.parent.name for p in EXAMPLES])
-def test_check_shows_a_decision(spec):
+def test_check_shows_a_decision(spec, request):
+    models_for(spec, request)
     result = invoke(["check", str(spec)])
     assert result.exit_code == 0, result.output
     assert "decision:" in result.output

@@ -11,7 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from ftspec.compiler.decide import decide
-from ftspec.compiler.findings import AuditReport
+from ftspec.data.findings import AuditReport
 from ftspec.spec.load import load_spec
 
 LOCATION = re.compile(r"^.+\.yaml:\d+:\d+$")

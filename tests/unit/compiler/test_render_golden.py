@@ -16,6 +16,7 @@ from ftspec.compiler.build import MANIFEST, render_project
 from ftspec.compiler.pipeline import check_project
 from ftspec.compiler.render import render_build
 from ftspec.errors import UsageError
+from tests.conftest import models_for
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 sys.path.insert(0, str(GOLDEN))
@@ -60,7 +61,8 @@ def compare(case: str, files: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.parent.name for p in SPECS])
-def test_example_spec_matches_golden(spec):
+def test_example_spec_matches_golden(spec, request):
+    models_for(spec, request)
     compare(f"spec-{spec.parent.name}", spec_files(spec))
 
 

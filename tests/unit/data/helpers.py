@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ftspec.compiler.findings import AuditReport, Finding
+from ftspec.data.findings import AuditReport, Finding
 from ftspec.spec.load import load_spec
 
 # ../shared beside the checkout, as CI lays it out.
@@ -18,9 +18,9 @@ def jsonl(rows: list) -> str:
 
 
 def run_audit(spec: Path) -> AuditReport:
-    from ftspec.compiler.audit import audit
+    from ftspec.data.audit import audit_data
 
-    return audit(load_spec(spec))
+    return audit_data(load_spec(spec))
 
 
 def finding(report: AuditReport, check: str) -> Finding:

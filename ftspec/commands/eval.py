@@ -1,0 +1,27 @@
+"""`ftspec eval SPEC [--run ID]`: score a run, write its reports, show the verdict; exit 1 when the gate fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ftspec.errors import ExitCode
+
+
+def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False) -> int:
+    from ftspec.evals.command import evaluate_run, write_reports
+    from ftspec.runtime.rundir import Runs
+    from ftspec.spec.load import load_spec
+
+    loaded = load_spec(spec)
+    run_dir = Runs.for_spec(loaded.path).pick(run_id).path
+    report, log, scorer = evaluate_run(loaded, run_dir)
+    paths = write_reports(run_dir, report, log, scorer)
+    if as_json:
+        from ftspec.ui.console import print_json
+
+        print_json(report)
+    else:
+        from ftspec.ui.eval import show_eval
+
+        show_eval(report, paths)
+    return int(ExitCode.OK if report["verdict"] == "pass" else ExitCode.GATE_FAILED)
