@@ -18,8 +18,18 @@ class CheckResult:
     plan: Plan
 
     @property
+    def blocking(self) -> list[dict]:
+        """What stops `ftspec build` (short of --force), as build refuses: blocking data problems, then each unmet
+        blocking prerequisite. `check` exits 2 while any remain, so its verdict and build's agree."""
+        found = [{"name": "clean_data", "hint": f"the data audit found blocking problems ({', '.join(checks)})"}
+                 for checks in [sorted({f.check for f in self.audit.errors})] if checks]
+        found += [{"name": p.name, "hint": p.hint} for p in self.plan.decision.blocked
+                  if not (found and p.name == "clean_data")]
+        return found
+
+    @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.INVALID if self.audit.errors else ExitCode.OK
+        return ExitCode.INVALID if self.blocking else ExitCode.OK
 
     def to_json(self) -> dict:
         return {
@@ -27,6 +37,7 @@ class CheckResult:
             "exit_code": int(self.exit_code),
             "spec": {"path": str(self.loaded.path), "name": self.loaded.spec.name, "sha256": self.loaded.sha256},
             "errors": [],
+            "blocking": self.blocking,
             "audit": self.audit.model_dump(mode="json"),
             **self.plan.to_json(),
         }
