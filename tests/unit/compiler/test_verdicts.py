@@ -32,7 +32,7 @@ def test_a_ready_project_checks_ok(tmp_path):
 
 
 def test_an_unmet_blocking_prerequisite_fails_check_as_build_refuses(tmp_path):
-    path = project(tmp_path, {"training": {"batch_size": 100000}})
+    path = project(tmp_path, {"training": {"batch_size": 4096}})
     code, body = check_json(path)
     assert code == 2 and body["ok"] is False and body["exit_code"] == 2
     assert [b["name"] for b in body["blocking"]] == ["fits_budget"]
@@ -56,5 +56,5 @@ def test_missing_use_cases_block_check(tmp_path):
 
 
 def test_check_result_names_what_blocks(tmp_path):
-    result = check_project(project(tmp_path, {"training": {"batch_size": 100000}}))
+    result = check_project(project(tmp_path, {"training": {"batch_size": 4096}}))
     assert [b["name"] for b in result.blocking] == ["fits_budget"] and int(result.exit_code) == 2
