@@ -58,3 +58,56 @@ def test_missing_use_cases_block_check(tmp_path):
 def test_check_result_names_what_blocks(tmp_path):
     result = check_project(project(tmp_path, {"training": {"batch_size": 4096}}))
     assert [b["name"] for b in result.blocking] == ["fits_budget"] and int(result.exit_code) == 2
+
+
+def tiny_project(tmp_path, tiny_model_dir, changes: dict, rows: list[dict] | None = None):
+    """A project on the tiny Llama (max_position_embeddings 512), linked into the project folder."""
+    (tmp_path / "models").mkdir(exist_ok=True)
+    link = tmp_path / "models" / "tiny"
+    if not link.exists():
+        link.symlink_to(tiny_model_dir, target_is_directory=True)
+    path = project(tmp_path, merge({"models": [{"name": "tiny", "path": "models/tiny"}]}, changes))
+    if rows is not None:
+        (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def long_row(tiny_model_dir, at_least: int) -> tuple[dict, int]:
+    """A row whose prompt and completion take at least `at_least` tokens, and its length as the audit counts it."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tiny_model_dir / "tokenizer.json"))
+    words = ["order", "two", "red", "shirts", "please"]
+    count, n = 0, at_least // 2
+    while count < at_least:
+        n += 10
+        row = {"prompt": " ".join(words[i % 5] for i in range(n)), "completion": "{}"}
+        count = len(tokenizer.encode(f"{row['prompt']}\n{row['completion']}").ids)
+    return row, count
+
+
+def test_rows_longer_than_the_models_context_are_too_long(tmp_path, tiny_model_dir):
+    row, length = long_row(tiny_model_dir, 900)
+    rows = [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(60)] + [row]
+    code, body = check_json(tiny_project(tmp_path, tiny_model_dir, {}, rows))
+    too_long = next(f for f in body["audit"]["findings"] if f["check"] == "too_long")
+    assert too_long["count"] == 1 and too_long["rows"][0]["line"] == 61
+    assert too_long["rows"][0]["note"] == f"{length} tokens for tiny (limit 512)"
+    assert body["audit"]["stats"]["max_tokens"] == 512 == body["plan"]["hyperparameters"]["max_seq_length"]
+
+
+def test_the_limit_is_the_planned_max_seq_length(tmp_path, tiny_model_dir):
+    row, length = long_row(tiny_model_dir, 300)
+    rows = [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(60)] + [row]
+    code, body = check_json(tiny_project(tmp_path, tiny_model_dir, {"training": {"max_seq_length": 256}}, rows))
+    too_long = next(f for f in body["audit"]["findings"] if f["check"] == "too_long")
+    assert too_long["rows"][0]["note"] == f"{length} tokens for tiny (limit 256)"
+
+
+def test_max_seq_length_past_the_context_window_is_located(tmp_path, tiny_model_dir):
+    path = tiny_project(tmp_path, tiny_model_dir, {"training": {"max_seq_length": 1024}})
+    result = invoke(["check", path])
+    assert result.exit_code == 2
+    assert "training.max_seq_length  max_seq_length 1,024 is past `tiny`'s context window of 512 tokens" \
+        in result.stderr
+    assert f"{path}:" in result.stderr and "hint: use 512 or less" in result.stderr
