@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.plan import Plan
-from ftspec.errors import ExitCode
+from ftspec.errors import ExitCode, Problem
 from ftspec.spec.load import LoadedSpec, load_spec
 
 
@@ -16,6 +16,7 @@ class CheckResult:
     loaded: LoadedSpec
     audit: AuditReport
     plan: Plan
+    warnings: list[Problem] = field(default_factory=list)  # located, not blocking: e.g. few-shot prompts too long
 
     @property
     def blocking(self) -> list[dict]:
@@ -38,6 +39,7 @@ class CheckResult:
             "spec": {"path": str(self.loaded.path), "name": self.loaded.spec.name, "sha256": self.loaded.sha256},
             "errors": [],
             "blocking": self.blocking,
+            "warnings": [w.to_json() for w in self.warnings],
             "audit": self.audit.model_dump(mode="json"),
             **self.plan.to_json(),
         }
@@ -49,4 +51,13 @@ def check_project(spec_path: str | Path) -> CheckResult:
 
     loaded = load_spec(spec_path)
     report = audit(loaded)
-    return CheckResult(loaded, report, decide(loaded, report))
+    plan = decide(loaded, report)
+    return CheckResult(loaded, report, plan, check_warnings(loaded, report, plan))
+
+
+def check_warnings(loaded: LoadedSpec, report: AuditReport, plan: Plan) -> list[Problem]:
+    """What will go wrong later though nothing blocks the build: said now, where the spec can change it."""
+    from ftspec.compiler.fewshot import few_shot_overflow
+
+    found = [few_shot_overflow(loaded, report, plan)]
+    return [w for w in found if w is not None]

@@ -111,3 +111,77 @@ def test_max_seq_length_past_the_context_window_is_located(tmp_path, tiny_model_
     assert "training.max_seq_length  max_seq_length 1,024 is past `tiny`'s context window of 512 tokens" \
         in result.stderr
     assert f"{path}:" in result.stderr and "hint: use 512 or less" in result.stderr
+
+
+def few_shot_rows(tiny_model_dir, tokens: int) -> list[dict]:
+    """60 distinct training rows of about `tokens` tokens each: each fits the context, three together do not."""
+    row, _ = long_row(tiny_model_dir, tokens)
+    return [{"prompt": f"{i} {row['prompt']} {i}", "completion": f"answer {i}"} for i in range(60)]
+
+
+def test_few_shot_prompts_past_the_context_are_warned_at_check(tmp_path, tiny_model_dir):
+    rows = few_shot_rows(tiny_model_dir, 160)
+    path = tiny_project(tmp_path, tiny_model_dir, {}, rows)
+    code, body = check_json(path)
+    assert code == 0 and body["ok"] is True  # a warning: the build may go ahead
+    [warning] = body["warnings"]
+    assert warning["path"] == "evaluation.baselines[1]" and warning["file"] == str(path)
+    longest = int(warning["message"].split(" reach ")[1].split(" tokens")[0].replace(",", ""))
+    assert longest > 3 * 160 and longest + 128 > 512
+    assert "context window of 512 tokens" in warning["message"] and "`k`" in warning["hint"]
+    human = invoke(["check", path])
+    assert "warning: " in human.stdout and "evaluation.baselines[1]  base_few_shot prompts reach" in human.stdout
+
+
+def test_few_shot_prompts_are_measured_as_the_eval_builds_them(tmp_path, tiny_model_dir):
+    """The figure is the eval's own: the same k rows (random.Random(seed).sample), under the model's chat template
+    as transformers renders it. With the window one token short of that prompt, check warns with that figure."""
+    import random
+
+    from transformers import AutoTokenizer  # the reference: what eval.py itself runs
+
+    rows = few_shot_rows(tiny_model_dir, 120)
+    path = tiny_project(tmp_path, tiny_model_dir, {}, rows)
+    shots = random.Random(42).sample(rows, 2)
+    evals = [json.loads(line) for line in (tmp_path / "eval.jsonl").read_text().splitlines()]
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    lengths = []
+    for row in evals:
+        messages = [m for s in shots for m in ({"role": "user", "content": s["prompt"]},
+                                               {"role": "assistant", "content": s["completion"]})]
+        text = tokenizer.apply_chat_template([*messages, {"role": "user", "content": row["prompt"]}], tokenize=False,
+                                             add_generation_prompt=True)
+        lengths.append(len(tokenizer(text, add_special_tokens=False)["input_ids"]))
+    spec = {"models": [{"name": "tiny", "path": "models/tiny", "context_window": max(lengths) - 1}],
+            "evaluation": {"baselines": [{"name": "base_few_shot", "k": 2}]}}
+    path.write_text(dump(merge(merge(BASE, FINE_TUNE), spec)))
+    [warning] = check_project(path).warnings
+    assert f"reach {max(lengths):,} tokens (2 training examples" in warning.message
+    assert f"context window of {max(lengths) - 1:,} tokens" in warning.message
+    assert warning.path == "evaluation.baselines[0]"
+
+
+def test_few_shot_prompts_that_fit_are_not_warned(tmp_path, tiny_model_dir):
+    rows = few_shot_rows(tiny_model_dir, 160)
+    spec = {"evaluation": {"baselines": [{"name": "base_zero_shot"}, {"name": "base_few_shot", "k": 1}]}}
+    assert check_project(tiny_project(tmp_path, tiny_model_dir, spec, rows)).warnings == []
+
+
+def test_few_shot_prompts_without_a_chat_template_follow_the_prompt_template(tmp_path, tiny_model_dir):
+    """No chat template: eval.py's build_prompt joins each shot's filled template, its answer and a blank line."""
+    import random
+    import shutil
+
+    from tokenizers import Tokenizer
+
+    plain = tmp_path / "models" / "tiny"
+    shutil.copytree(tiny_model_dir, plain, ignore=shutil.ignore_patterns("chat_template.jinja", "*.safetensors"))
+    rows = few_shot_rows(tiny_model_dir, 200)
+    path = tiny_project(tmp_path, tiny_model_dir, {"data": {"prompt_template": "Q: {prompt}\nA: "}}, rows)
+    [warning] = check_project(path).warnings
+    shots = random.Random(42).sample(rows, 3)
+    prefix = "".join(f"Q: {s['prompt']}\nA: {s['completion']}\n\n" for s in shots)
+    evals = [json.loads(line) for line in (tmp_path / "eval.jsonl").read_text().splitlines()]
+    tokenizer = Tokenizer.from_file(str(plain / "tokenizer.json"))
+    longest = max(len(tokenizer.encode(f"{prefix}Q: {row['prompt']}\nA: ").ids) for row in evals)
+    assert f"reach {longest:,} tokens (3 training examples" in warning.message
