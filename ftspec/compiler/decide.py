@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ftspec.compiler.approach import check_prerequisites, choose_approach, reason
+from ftspec.compiler.approach import budget_prerequisite, check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
 from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters
@@ -87,6 +87,9 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     if fine_tune and info is not None:
         hyper = choose_hyperparameters(loaded, option.method, option.adapter, rows, _context(info),
                                        setup.gradient_checkpointing, setup.batch_size)
+    if fine_tune and hyper is not None:
+        train_tokens = (rows or ASSUMED_ROWS) * hyper.max_seq_length / 2  # as _cost assumes
+        prerequisites += budget_prerequisite(loaded, info.dims.params, train_tokens, hyper.epochs)
     if not fine_tune:  # the memory reasons still say what fine-tuning would take, should prompting plateau
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons

@@ -185,3 +185,43 @@ def test_few_shot_prompts_without_a_chat_template_follow_the_prompt_template(tmp
     tokenizer = Tokenizer.from_file(str(plain / "tokenizer.json"))
     longest = max(len(tokenizer.encode(f"{prefix}Q: {row['prompt']}\nA: ").ids) for row in evals)
     assert f"reach {longest:,} tokens (3 training examples" in warning.message
+
+
+def test_a_budget_below_the_training_estimate_is_an_unmet_prerequisite(tmp_path):
+    from ftspec.compiler.cost import estimate_training
+
+    path = project(tmp_path, {"requirements": {"constraints": {"budget_usd": 0.1, "gpu_hour_usd": 3}}})
+    code, body = check_json(path)
+    hp = body["plan"]["hyperparameters"]
+    estimate = estimate_training(body["plan"]["model"]["params"], 60 * hp["max_seq_length"] / 2, hp["epochs"], 3)
+    assert estimate.usd > 0.1
+    assert code == 2 and [b["name"] for b in body["blocking"]] == ["budget"]
+    assert body["blocking"][0]["hint"].startswith(
+        f"training is estimated at ${estimate.usd:,.2f} ({estimate.gpu_hours:.3g} GPU-hours at $3.00/h), over the "
+        "budget of $0.10")
+    human = invoke(["check", path])
+    assert "blocking: budget: training is estimated at $" in human.stdout
+
+
+def test_a_budget_above_the_estimate_is_met(tmp_path):
+    code, body = check_json(project(tmp_path, {"requirements": {"constraints": {"budget_usd": 1000}}}))
+    budget = next(p for p in body["decision"]["prerequisites"] if p["name"] == "budget")
+    assert code == 0 and budget["met"] and "within the budget of $1,000.00" in budget["hint"]
+    assert "$2.00/h assumed; set constraints.gpu_hour_usd" in budget["hint"]
+
+
+def test_payback_reads_in_sensible_units():
+    from ftspec.compiler.cost import payback_label
+
+    assert payback_label(0.00203) == "1 hour"  # 0.00203 months: 1.46 hours
+    assert payback_label(0.0001) == "under an hour"
+    assert payback_label(0.05) == "36 hours"
+    assert payback_label(0.5) == "15 days"
+    assert payback_label(3.5) == "3.5 months"
+
+
+def test_the_cost_reason_never_says_a_fraction_of_a_month(tmp_path):
+    heavy = {"requests_per_day": 2_000_000, "prompt_tokens": 3000, "completion_tokens": 50}
+    path = project(tmp_path, {"requirements": {"needs": ["reduce_prompt_cost"], "traffic": heavy}})
+    reasons = [r["text"] for r in check_json(path)[1]["decision"]["reasons"] if "pays for itself" in r["text"]]
+    assert reasons and reasons[0].endswith("pays for itself in under an hour")  # was "in 7.41e-06 months"
