@@ -128,13 +128,13 @@ def _longest(builder: PromptBuilder, shots: list[dict], eval_rows: list[dict], t
     longest few are measured whole: the shots are the same in every prompt. Under a chat template the turns' text
     alone is a lower bound and the template's literal text an upper bound on what it adds; only when those two
     disagree is the template rendered (jinja2 is ~30 ms of a `check`)."""
-    own = [len(e) for e in tokenizer.encode_batch([builder.fill(row) for row in eval_rows])]
+    own = [len(e) for e in tokenizer.encode_batch_fast([builder.fill(row) for row in eval_rows])]
     ranked = [eval_rows[i] for i in sorted(range(len(own)), key=own.__getitem__)[-CANDIDATES:]]
     chat = builder.fmt["kind"] == "chat_template"
     if not chat:
-        return max(len(e) for e in tokenizer.encode_batch([builder.prompt(r, shots) for r in ranked]))
+        return max(len(e) for e in tokenizer.encode_batch_fast([builder.prompt(r, shots) for r in ranked]))
     source = _chat_source(folder)
-    lower = max(len(e) for e in tokenizer.encode_batch([builder.prompt(r, shots) for r in ranked],
+    lower = max(len(e) for e in tokenizer.encode_batch_fast([builder.prompt(r, shots) for r in ranked],
                                                        add_special_tokens=False))
     if source is None or lower > context:
         return lower
@@ -142,7 +142,7 @@ def _longest(builder: PromptBuilder, shots: list[dict], eval_rows: list[dict], t
     if lower + _added_bound(source[0], tokenizer) * (turns + 1) <= context:  # + 1: the generation prompt
         return None
     builder.chat = _compile(*source)
-    return max(len(e) for e in tokenizer.encode_batch([builder.prompt(r, shots) for r in ranked],
+    return max(len(e) for e in tokenizer.encode_batch_fast([builder.prompt(r, shots) for r in ranked],
                                                       add_special_tokens=False))
 
 

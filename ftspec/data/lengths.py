@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from array import array
@@ -106,6 +107,14 @@ def load_meters(loaded: LoadedSpec) -> tuple[list[ModelLengths], dict[str, str]]
 
 
 def _load(file: Path):
+    """The tokenizer in `file`, loaded once a process while the file is unchanged: the audit and the few-shot check
+    (ftspec.compiler.fewshot) share it."""
+    stat = file.stat()
+    return _load_cached(str(file), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(file: str, mtime_ns: int, size: int):
     from tokenizers import Tokenizer  # ~40 ms: only when a tokenizer is on disk
 
-    return Tokenizer.from_file(str(file))
+    return Tokenizer.from_file(file)
