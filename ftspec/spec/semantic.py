@@ -118,14 +118,21 @@ def model_context_window(loaded: LoadedSpec, model) -> int | None:
 
 
 def _check_context(loaded: LoadedSpec, add) -> None:
-    """A max_seq_length past a candidate's context window trains on positions the model has never seen."""
+    """A max_seq_length past a candidate's context window trains on positions the model has never seen; answers of
+    max_new_tokens that fill the whole window leave no room for the prompt."""
     seq = loaded.spec.training.max_seq_length
-    if seq is None:
-        return
-    for model in loaded.spec.models:
-        context = model_context_window(loaded, model)
-        if context is not None and seq > context:
-            add(("training", "max_seq_length"),
-                f"max_seq_length {seq:,} is past `{model.name}`'s context window of {context:,} tokens",
-                f"use {context:,} or less (the model has no positions beyond it), or drop the candidate")
-            return
+    new_tokens = loaded.spec.evaluation.generation.max_new_tokens
+    contexts = [(model.name, model_context_window(loaded, model)) for model in loaded.spec.models]
+    known = [(name, context) for name, context in contexts if context is not None]
+    too_short = next(((n, c) for n, c in known if seq is not None and seq > c), None)
+    if too_short:
+        name, context = too_short
+        add(("training", "max_seq_length"),
+            f"max_seq_length {seq:,} is past `{name}`'s context window of {context:,} tokens",
+            f"use {context:,} or less (the model has no positions beyond it), or drop the candidate")
+    no_room = next(((n, c) for n, c in known if new_tokens >= c), None)
+    if no_room:
+        name, context = no_room
+        add(("evaluation", "generation", "max_new_tokens"),
+            f"max_new_tokens {new_tokens:,} fills `{name}`'s whole context window of {context:,} tokens",
+            f"use well under {context:,}: the prompt and the answer share the window")

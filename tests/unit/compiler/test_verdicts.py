@@ -225,3 +225,11 @@ def test_the_cost_reason_never_says_a_fraction_of_a_month(tmp_path):
     path = project(tmp_path, {"requirements": {"needs": ["reduce_prompt_cost"], "traffic": heavy}})
     reasons = [r["text"] for r in check_json(path)[1]["decision"]["reasons"] if "pays for itself" in r["text"]]
     assert reasons and reasons[0].endswith("pays for itself in under an hour")  # was "in 7.41e-06 months"
+
+
+def test_answers_as_long_as_the_context_window_are_located(tmp_path, tiny_model_dir):
+    path = tiny_project(tmp_path, tiny_model_dir, {"evaluation": {"generation": {"max_new_tokens": 600}}})
+    result = invoke(["check", path])
+    assert result.exit_code == 2
+    assert ("evaluation.generation.max_new_tokens  max_new_tokens 600 fills `tiny`'s whole context window of 512 "
+            "tokens") in result.stderr
