@@ -22,19 +22,23 @@ class CheckResult:
     def blocking(self) -> list[dict]:
         """What stops `ftspec build` (short of --force), as build refuses: blocking data problems, then each unmet
         blocking prerequisite. `check` exits 2 while any remain, so its verdict and build's agree."""
-        found = [{"name": "clean_data", "hint": f"the data audit found blocking problems ({', '.join(checks)})"}
-                 for checks in [sorted({f.check for f in self.audit.errors})] if checks]
-        found += [{"name": p.name, "hint": p.hint} for p in self.plan.decision.blocked
-                  if not (found and p.name == "clean_data")]
-        return found
+        checks = sorted({f.check for f in self.audit.errors})
+        found = [{"name": "clean_data", "hint": f"the data audit found blocking problems ({', '.join(checks)})"}]
+        return (found if checks else []) + [{"name": p.name, "hint": p.hint} for p in self.plan.decision.blocked
+                                            if not (checks and p.name == "clean_data")]
+
+    @property
+    def ok(self) -> bool:
+        """Ready to build: nothing blocks it."""
+        return not self.blocking
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.INVALID if self.blocking else ExitCode.OK
+        return ExitCode.OK if self.ok else ExitCode.INVALID
 
     def to_json(self) -> dict:
         return {
-            "ok": self.exit_code == ExitCode.OK,
+            "ok": self.ok,
             "exit_code": int(self.exit_code),
             "spec": {"path": str(self.loaded.path), "name": self.loaded.spec.name, "sha256": self.loaded.sha256},
             "errors": [],

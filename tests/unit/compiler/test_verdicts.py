@@ -233,3 +233,12 @@ def test_answers_as_long_as_the_context_window_are_located(tmp_path, tiny_model_
     assert result.exit_code == 2
     assert ("evaluation.generation.max_new_tokens  max_new_tokens 600 fills `tiny`'s whole context window of 512 "
             "tokens") in result.stderr
+
+
+def test_blocking_data_problems_are_named_once(tmp_path):
+    path = project(tmp_path, {})
+    with (tmp_path / "train.jsonl").open("a") as handle:
+        handle.write("{not json\n")
+    code, body = check_json(path)
+    assert code == 2 and body["ok"] is False
+    assert body["blocking"] == [{"name": "clean_data", "hint": "the data audit found blocking problems (parse_error)"}]
