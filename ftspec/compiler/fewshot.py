@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import random
 import re
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ftspec.compiler.findings import AuditReport
@@ -23,6 +26,7 @@ from ftspec.spec.source import dotted
 
 PLACEHOLDER = re.compile(r"\{(instruction|input|prompt|conversation)\}")
 CANDIDATES = 8  # the eval rows longest on their own, measured whole with the shots
+RENDER_SECONDS = 2.0  # a chat template that takes longer is not rendered: the lower bound stands
 
 
 @dataclass
@@ -135,15 +139,38 @@ def _longest(builder: PromptBuilder, shots: list[dict], eval_rows: list[dict], t
         return max(len(e) for e in tokenizer.encode_batch_fast([builder.prompt(r, shots) for r in ranked]))
     source = _chat_source(folder)
     lower = max(len(e) for e in tokenizer.encode_batch_fast([builder.prompt(r, shots) for r in ranked],
-                                                       add_special_tokens=False))
+                                                            add_special_tokens=False))
     if source is None or lower > context:
         return lower
     turns = 2 * len(shots) + 1 + bool(builder.fmt.get("system_prompt"))  # shots, the eval turn, a system turn
     if lower + _added_bound(source[0], tokenizer) * (turns + 1) <= context:  # + 1: the generation prompt
         return None
     builder.chat = _compile(*source)
-    return max(len(e) for e in tokenizer.encode_batch_fast([builder.prompt(r, shots) for r in ranked],
-                                                      add_special_tokens=False))
+    try:
+        with _time_limit(RENDER_SECONDS):  # a model folder's template is input too: its cost is bounded
+            prompts = [builder.prompt(r, shots) for r in ranked]
+    except TimeoutError:
+        return lower
+    return max(len(e) for e in tokenizer.encode_batch_fast(prompts, add_special_tokens=False))
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """TimeoutError after `seconds` of wall time, where a timer signal can say so (the main thread, POSIX)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _rows(loaded: LoadedSpec, picks: list[int]) -> tuple[dict[int, dict], list[dict]]:

@@ -242,3 +242,25 @@ def test_blocking_data_problems_are_named_once(tmp_path):
     code, body = check_json(path)
     assert code == 2 and body["ok"] is False
     assert body["blocking"] == [{"name": "clean_data", "hint": "the data audit found blocking problems (parse_error)"}]
+
+
+def test_a_chat_template_that_never_ends_costs_check_at_most_its_time_limit(tmp_path, tiny_model_dir):
+    """A model folder is input too: a template looping 10^10 times falls back to the lower bound within the limit."""
+    import shutil
+    import time
+
+    from ftspec.compiler import fewshot
+
+    folder = tmp_path / "models" / "tiny"
+    shutil.copytree(tiny_model_dir, folder, ignore=shutil.ignore_patterns("*.safetensors"))
+    (folder / "chat_template.jinja").write_text(  # its literal text is long enough that only rendering can tell
+        "{% if false %}" + "many words " * 500 + "{% endif %}"
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        "{% for m in messages %}{{ m['content'] }}{% endfor %}")
+    path = tiny_project(tmp_path, tiny_model_dir, {"models": [{"name": "tiny", "path": "models/tiny",
+                                                               "context_window": 1024}]},
+                        few_shot_rows(tiny_model_dir, 200))
+    started = time.perf_counter()
+    result = check_project(path)
+    assert time.perf_counter() - started < fewshot.RENDER_SECONDS + 10  # generous: a shared, loaded machine
+    assert result.warnings == []  # the turns alone (~650 tokens) fit 1,024; the template's share stays unknown
