@@ -264,3 +264,15 @@ def test_a_chat_template_that_never_ends_costs_check_at_most_its_time_limit(tmp_
     result = check_project(path)
     assert time.perf_counter() - started < fewshot.RENDER_SECONDS + 10  # generous: a shared, loaded machine
     assert result.warnings == []  # the turns alone (~650 tokens) fit 1,024; the template's share stays unknown
+
+
+def test_the_cost_comparison_and_the_budget_price_the_same_training(tmp_path):
+    """Both use the plan's epochs (2 for 1k-10k rows), so one check never shows two training figures."""
+    heavy = {"requests_per_day": 2_000_000, "prompt_tokens": 3000, "completion_tokens": 50}
+    spec = {"requirements": {"needs": ["reduce_prompt_cost"], "traffic": heavy,
+                             "constraints": {"budget_usd": 1000, "gpu_hour_usd": 2.5}},
+            "models": [{"name": "m70", "hub": "meta-llama/Llama-2-70b-hf", "params": "70B"}]}
+    code, body = check_json(project(tmp_path, spec, rows=3000))
+    assert body["plan"]["hyperparameters"]["epochs"] == 2
+    budget = next(p for p in body["decision"]["prerequisites"] if p["name"] == "budget")
+    assert f"${body['plan']['cost']['training_usd']:,.2f} (" in budget["hint"]
