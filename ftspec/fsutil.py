@@ -15,6 +15,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600; a written file gets what the umask gives
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -25,6 +26,7 @@ def swap_in_folder(staging: Path, target: Path) -> None:
     """Put a finished folder where `target` is: the old one is moved aside first and removed only after the swap,
     so `target` is never half-written."""
     old = None
+    os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it 0700; the folder gets what the umask gives
     if target.exists():
         old = target.parent / f".{target.name}.old-{os.getpid()}"
         os.replace(target, old)
@@ -41,3 +43,10 @@ def file_sha256(path: Path) -> str | None:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: put straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

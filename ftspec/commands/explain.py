@@ -13,7 +13,7 @@ def explain_command(spec: Path, as_json: bool = False) -> int:
         from ftspec.ui.console import print_json
 
         print_json(result.to_json())
-        return 0
+        return int(result.exit_code)  # the same verdict as `check`: 2 while something blocks the build
     from rich.markdown import Markdown
 
     from ftspec.compiler.report import decision_markdown
@@ -21,4 +21,4 @@ def explain_command(spec: Path, as_json: bool = False) -> int:
 
     # Markdown paragraphs wrap; with soft wrap they would be cropped at the edge instead.
     console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)), soft_wrap=False)
-    return 0
+    return int(result.exit_code)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ftspec.compiler.cost import BREAK_EVEN_MONTHS, CostComparison
+from ftspec.compiler.cost import BREAK_EVEN_MONTHS, CostComparison, estimate_training, payback_label
 from ftspec.compiler.plan import Approach, Prerequisite, Reason
 from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
@@ -136,10 +136,10 @@ def _cost_reason(loaded: LoadedSpec, cost: CostComparison | None, r: list[Reason
     if cost.favours_fine_tuning:
         r.append(reason(loaded, f"fine-tuning cuts the prompt to {cost.finetuned_prompt_tokens:g} tokens and saves "
                                 f"${cost.monthly_savings_usd:,.2f} a month; training (${cost.training_usd:,.2f}) "
-                                f"pays for itself in {cost.break_even_months:g} months", *where))
+                                f"pays for itself in {payback_label(cost.break_even_months)}", *where))
         return True
     why = ("saves nothing a month" if cost.break_even_months is None
-           else f"takes {cost.break_even_months:g} months to pay back (> {BREAK_EVEN_MONTHS})")
+           else f"takes {payback_label(cost.break_even_months)} to pay back (> {BREAK_EVEN_MONTHS} months)")
     r.append(reason(loaded, f"reduce_prompt_cost: fine-tuning {why}; keep the prompt", *where))
     return False
 
@@ -184,3 +184,21 @@ def _clean_data(loaded: LoadedSpec, audit: AuditReport | None) -> Prerequisite:
                             hint=f"{rows} clean training rows, fewer than data.quality.min_examples ({minimum}): "
                                  "collect more examples")
     return Prerequisite(name="clean_data", met=True, hint=f"{rows} clean training rows (>= {minimum})")
+
+
+def budget_prerequisite(loaded: LoadedSpec, model_params: float, train_tokens: float,
+                        epochs: float) -> list[Prerequisite]:
+    """requirements.constraints.budget_usd against the training cost estimate: over it, a blocking prerequisite
+    with the figures (a budget is a limit, not a comment)."""
+    constraints = loaded.spec.requirements.constraints
+    if constraints.budget_usd is None:
+        return []
+    estimate = estimate_training(model_params, train_tokens, epochs, constraints.gpu_hour_usd)
+    budget = f"${constraints.budget_usd:,.2f}"
+    if estimate.usd <= constraints.budget_usd:
+        return [Prerequisite(name="budget", met=True, hint=f"training is estimated at {estimate.describe()}, within "
+                                                          f"the budget of {budget}")]
+    return [Prerequisite(name="budget", met=False,
+                         hint=f"training is estimated at {estimate.describe()}, over the budget of {budget}: raise "
+                              "requirements.constraints.budget_usd, or train less (fewer epochs, rows or tokens, a "
+                              "smaller model)")]

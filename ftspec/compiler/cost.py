@@ -64,3 +64,40 @@ def compare_costs(traffic: Traffic, *, few_shot_k: int, model_params: float, tra
     return CostComparison(round(now, 2), round(later, 2), round(savings, 2), round(training, 2), round(hours, 3),
                           price, round(short_prompt, 1), float(f"{training / savings:.3g}") if savings > 0 else None,
                           assumptions)
+
+
+def payback_label(months: float) -> str:
+    """A payback time in the unit that reads: "under an hour", "5 hours", "9 days", "1.5 months" (never 0.00203
+    months)."""
+    hours = months * DAYS_PER_MONTH * 24
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{hours:.0f} hour" + ("" if round(hours) == 1 else "s")
+    days = hours / 24
+    if days < 60:
+        return f"{days:.0f} days"
+    return f"{months:.3g} months"
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    gpu_hours: float
+    gpu_hour_usd: float
+    assumed_price: bool  # no constraints.gpu_hour_usd: DEFAULT_GPU_HOUR_USD
+
+    @property
+    def usd(self) -> float:
+        return self.gpu_hours * self.gpu_hour_usd
+
+    def describe(self) -> str:
+        assumed = " assumed; set constraints.gpu_hour_usd" if self.assumed_price else ""
+        price = f"${self.gpu_hour_usd:,.2f}/h{assumed}"
+        return f"${self.usd:,.2f} ({self.gpu_hours:.3g} GPU-hours at {price})"
+
+
+def estimate_training(model_params: float, train_tokens: float, epochs: float,
+                      gpu_hour_usd: float | None) -> TrainingEstimate:
+    """The one-off training cost, as compare_costs prices it: GPU hours from the FLOPs, at the spec's price."""
+    return TrainingEstimate(training_gpu_hours(model_params, train_tokens, epochs),
+                            gpu_hour_usd or DEFAULT_GPU_HOUR_USD, gpu_hour_usd is None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ftspec.compiler.approach import check_prerequisites, choose_approach, reason
+from ftspec.compiler.approach import budget_prerequisite, check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
-from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters
+from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters, default_epochs
 from ftspec.compiler.memory import (
     ModelDims,
     TrainSetup,
@@ -87,6 +87,9 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     if fine_tune and info is not None:
         hyper = choose_hyperparameters(loaded, option.method, option.adapter, rows, _context(info),
                                        setup.gradient_checkpointing, setup.batch_size)
+    if fine_tune and hyper is not None:
+        train_tokens = (rows or ASSUMED_ROWS) * hyper.max_seq_length / 2  # as _cost assumes
+        prerequisites += budget_prerequisite(loaded, info.dims.params, train_tokens, hyper.epochs)
     if not fine_tune:  # the memory reasons still say what fine-tuning would take, should prompting plateau
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons
@@ -290,7 +293,7 @@ def _cost(loaded: LoadedSpec, choice, rows: int | None) -> CostComparison | None
     info = choice[0]
     few_shot = next((b.k for b in spec.evaluation.baselines if b.name == "base_few_shot"), 3)
     seq = spec.training.max_seq_length or min(_context(info) or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
-    epochs = spec.training.epochs if spec.training.epochs != "auto" else 3
+    epochs = spec.training.epochs if spec.training.epochs != "auto" else default_epochs(rows)[0]  # as the plan's
     comparison = compare_costs(traffic, few_shot_k=few_shot, model_params=info.dims.params,
                                train_tokens=(rows or ASSUMED_ROWS) * seq / 2, epochs=epochs,
                                gpu_hour_usd=spec.requirements.constraints.gpu_hour_usd)

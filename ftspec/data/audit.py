@@ -28,6 +28,7 @@ from ftspec.data.exact import ExactChecks
 from ftspec.data.findings import AuditReport
 from ftspec.data.firstrows import FirstRows
 from ftspec.data.formats import Columns, RowProblem, make_column_extractor, make_extractor
+from ftspec.data.lengths import row_limit
 from ftspec.data.progress import FileReport
 from ftspec.data.readers import Batch, Row, file_kind, read_batches
 from ftspec.data.size import size_problems
@@ -46,7 +47,6 @@ from ftspec.spec.vocab import AUDIT_CHECKS, FORMAT_FIELDS
 
 BOILERPLATE_SAMPLE = 20_000
 SMALL_FIRST_ROWS = 16_384
-DEFAULT_MAX_TOKENS = 2048
 EVAL_SPLITS = ("eval", "adversarial", "regression")
 
 
@@ -81,7 +81,7 @@ class Auditor(ExactChecks, BatchChecks):
         self.preference = spec.data.format == "preference"
         self.tags_column = spec.data.fields.get("tags", "tags")
         self.threshold = quality.near_duplicate_threshold
-        self.limit = quality.max_tokens or spec.training.max_seq_length or DEFAULT_MAX_TOKENS
+        self.limit = row_limit(loaded)  # the plan's max_seq_length within the models' context windows
         self.splits: dict[str, SplitState] = {}
         self.file_names: list[str] = []
         self.file_stats: dict[str, dict] = {}
@@ -328,7 +328,7 @@ class Auditor(ExactChecks, BatchChecks):
             "clean_rows": clean_rows,
             "flagged_rows": sum(s["flagged"] for s in self.file_stats.values()),
             "max_tokens": self.limit,
-            "token_lengths": {meter.name: meter.stats(self.limit) for meter in self.meters},
+            "token_lengths": {meter.name: meter.stats() for meter in self.meters},
             "seconds": round(seconds, 3),
         }
         if self.skipped_tokenizers:

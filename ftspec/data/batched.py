@@ -105,10 +105,10 @@ class BatchChecks:
                 self.skipped_tokenizers[meter.name] = f"its tokenizer failed on {rows[0].file}: {found}"
                 continue
             for i, length in enumerate(found):
-                if length > self.limit:
-                    over.setdefault(i, []).append(f"{length} tokens for {meter.name}")
+                if length > meter.limit:
+                    over.setdefault(i, []).append(f"{length} tokens for {meter.name} (limit {meter.limit})")
         for i, parts in over.items():
-            self._flag(rows[i], "too_long", f"{', '.join(parts)} (limit {self.limit})")
+            self._flag(rows[i], "too_long", ", ".join(parts))
 
 
 def _length_text(view: View) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from array import array
@@ -12,9 +13,10 @@ from ftspec.spec.load import LoadedSpec
 
 
 class ModelLengths:
-    def __init__(self, name: str, tokenizer):
+    def __init__(self, name: str, tokenizer, limit: int | None = None):
         self.name = name
         self.tokenizer = tokenizer
+        self.limit = limit  # the longest row this model can train on (model_limit)
         self.lengths = array("I")
 
     def measure(self, texts: list[str]) -> list[int]:
@@ -22,7 +24,8 @@ class ModelLengths:
         self.lengths.extend(found)
         return found
 
-    def stats(self, limit: int) -> dict:
+    def stats(self, limit: int | None = None) -> dict:
+        limit = self.limit if limit is None else limit
         ordered = sorted(self.lengths)
         if not ordered:
             return {"rows": 0}
@@ -61,6 +64,30 @@ def _count_at_most(ordered: list[int], limit: int) -> int:
     return bisect_right(ordered, limit)
 
 
+def planned_seq_length(loaded: LoadedSpec, context: int | None) -> int:
+    """The plan's max_seq_length before the plan exists: the spec's, else the default capped by the context
+    (the rule of ftspec.compiler.hparams)."""
+    from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH
+
+    given = loaded.spec.training.max_seq_length
+    return given or min(context or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
+
+
+def model_limit(loaded: LoadedSpec, model) -> int:
+    """The longest row `model` trains on whole: data.quality.max_tokens, else the planned max_seq_length; never
+    past the model's context window (a 923-token row does not fit tiny-llama's 512, whatever 2,048 says)."""
+    from ftspec.spec.semantic import model_context_window
+
+    context = model_context_window(loaded, model)
+    limit = loaded.spec.data.quality.max_tokens or planned_seq_length(loaded, context)
+    return min(limit, context) if context else limit
+
+
+def row_limit(loaded: LoadedSpec) -> int:
+    """The tightest candidate's limit, for the audit's summary; each model's meter flags rows by its own."""
+    return min(model_limit(loaded, model) for model in loaded.spec.models)
+
+
 def load_meters(loaded: LoadedSpec) -> tuple[list[ModelLengths], dict[str, str]]:
     """Meters for the models whose tokenizer is on disk, and why the others were skipped."""
     meters, skipped = [], {}
@@ -73,13 +100,21 @@ def load_meters(loaded: LoadedSpec) -> tuple[list[ModelLengths], dict[str, str]]
             skipped[model.name] = f"no tokenizer.json in {model.path}"
             continue
         try:
-            meters.append(ModelLengths(model.name, _load(file)))
+            meters.append(ModelLengths(model.name, _load(file), model_limit(loaded, model)))
         except Exception as exc:  # noqa: BLE001 - a broken tokenizer file must not stop the audit
             skipped[model.name] = f"cannot load {model.path}/tokenizer.json: {exc}"
     return meters, skipped
 
 
 def _load(file: Path):
+    """The tokenizer in `file`, loaded once a process while the file is unchanged: the audit and the few-shot check
+    (ftspec.compiler.fewshot) share it."""
+    stat = file.stat()
+    return _load_cached(str(file), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(file: str, mtime_ns: int, size: int):
     from tokenizers import Tokenizer  # ~40 ms: only when a tokenizer is on disk
 
-    return Tokenizer.from_file(str(file))
+    return Tokenizer.from_file(file)

@@ -4,6 +4,7 @@
 """
 
 # No `from __future__ import annotations`: pydantic would have to eval every annotation string (~6 ms a run).
+import math
 import re
 from typing import Annotated, Literal
 
@@ -21,8 +22,43 @@ Method = Literal["auto", "full", "lora", "qlora", "dpo"]
 Tracker = Literal["none", "tensorboard", "mlflow", "wandb"]
 BaselineName = Literal["base_zero_shot", "base_few_shot"]
 Severity = Literal["error", "warning", "off"]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(gt=0, lt=1)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+
+def _number(value: float) -> str:
+    """10,000,000 rather than 1e+07; 0.001 and 1e+308 as written."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+def _range_text(lo: float, hi: float, above: bool, below: bool) -> str:
+    if not (above or below):
+        return f"from {_number(lo)} to {_number(hi)}"
+    if not above:
+        return f"from {_number(lo)} to below {_number(hi)}"
+    return f"above {_number(lo)} and {'below' if below else 'at most'} {_number(hi)}"
+
+
+def ranged(kind: type, lo: float, hi: float, *, above: bool = False, below: bool = False, why: str = "") -> object:
+    """A number in a sensible range, [lo, hi] (`above`: lo excluded; `below`: hi excluded). A value past it is an
+    error whose hint gives the range (`epochs: 1e308` would train forever; `gpu_memory_gb: 1e400` is infinity);
+    infinities and NaN are refused. The bounds also go into the JSON Schema for editors."""
+    hint = f"use a number {_range_text(lo, hi, above, below)}" + (f" ({why})" if why else "")
+
+    def finite(value: object) -> object:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value} is not a finite number; {hint}")
+        return value
+
+    def within(value: float) -> float:
+        low_ok = value > lo if above else value >= lo
+        high_ok = value < hi if below else value <= hi
+        if not (low_ok and high_ok):
+            raise ValueError(f"{_number(value)} is out of range; {hint}")
+        return value
+
+    bounds = {"exclusiveMinimum" if above else "minimum": lo, "exclusiveMaximum" if below else "maximum": hi}
+    return Annotated[kind, BeforeValidator(finite), AfterValidator(within), Field(json_schema_extra=bounds)]
+
 
 _PARAM_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 
@@ -53,7 +89,8 @@ _PATHS_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type
 
 ThresholdField = Annotated[Threshold, BeforeValidator(parse_threshold), PlainSerializer(str, return_type=str),
                            WithJsonSchema(_THRESHOLD_SCHEMA)]
-ParamCount = Annotated[Positive, BeforeValidator(parse_params), WithJsonSchema(_PARAMS_SCHEMA)]
+ParamCount = Annotated[ranged(float, 0, 1e13, above=True, why="parameters: 10T is past any model today"),
+                       BeforeValidator(parse_params), WithJsonSchema(_PARAMS_SCHEMA)]
 PathList = Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v), Field(min_length=1),
                      WithJsonSchema(_PATHS_SCHEMA)]
 
@@ -66,20 +103,24 @@ class Tried(Strict):
     notes: str | None = None
 
 class Constraints(Strict):
-    gpu_memory_gb: Positive | None = Field(None, description="memory of one GPU, in GB")
-    gpus: int = Field(1, ge=1, description="GPUs per node")
-    nodes: int = Field(1, ge=1)
-    max_latency_ms: Positive | None = None
-    budget_usd: Positive | None = None
-    gpu_hour_usd: Positive | None = Field(None, description="price of one GPU hour, for the training cost")
+    gpu_memory_gb: ranged(float, 0, 1024, above=True, why="GB of one GPU; the largest hold under 300") | None = \
+        Field(None, description="memory of one GPU, in GB")
+    gpus: ranged(int, 1, 64, why="GPUs in one node") = Field(1, description="GPUs per node")
+    nodes: ranged(int, 1, 1024) = 1
+    max_latency_ms: ranged(float, 0, 3_600_000, above=True, why="milliseconds, at most an hour") | None = None
+    budget_usd: ranged(float, 0, 1e9, above=True, why="US dollars for training") | None = None
+    gpu_hour_usd: ranged(float, 0, 1000, above=True, why="US dollars per GPU hour") | None = \
+        Field(None, description="price of one GPU hour, for the training cost")
 
 class Traffic(Strict):
-    requests_per_day: Positive
-    prompt_tokens: Positive = Field(description="prompt tokens per request today (with its few-shot examples)")
-    completion_tokens: Positive
-    finetuned_prompt_tokens: Positive | None = Field(None, description="prompt tokens per request once fine-tuned")
-    usd_per_million_prompt_tokens: Positive = 0.5
-    usd_per_million_completion_tokens: Positive = 1.5
+    requests_per_day: ranged(float, 0, 1e10, above=True)
+    prompt_tokens: ranged(float, 0, 1e7, above=True, why="tokens per request") = \
+        Field(description="prompt tokens per request today (with its few-shot examples)")
+    completion_tokens: ranged(float, 0, 1e7, above=True, why="tokens per request")
+    finetuned_prompt_tokens: ranged(float, 0, 1e7, above=True, why="tokens per request") | None = \
+        Field(None, description="prompt tokens per request once fine-tuned")
+    usd_per_million_prompt_tokens: ranged(float, 0, 10_000, above=True, why="US dollars") = 0.5
+    usd_per_million_completion_tokens: ranged(float, 0, 10_000, above=True, why="US dollars") = 1.5
 
 class Requirements(Strict):
     objective: str | None = None
@@ -100,10 +141,11 @@ class MetricSpec(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 class Quality(Strict):
-    min_examples: int = Field(50, ge=1)
+    min_examples: ranged(int, 1, 1_000_000_000) = 50
     max_duplicate_ratio: float = Field(0.05, ge=0, le=1)
     near_duplicate_threshold: float = Field(0.9, gt=0, le=1)
-    max_tokens: int | None = Field(None, ge=1, description="longest row allowed; default training.max_seq_length")
+    max_tokens: ranged(int, 1, 10_000_000, why="tokens") | None = \
+        Field(None, description="longest row allowed; default training.max_seq_length")
     severity: dict[str, Severity] = Field(default_factory=dict, description="override a check's severity")
 
 class Data(Strict):
@@ -123,55 +165,55 @@ class ModelSpec(Strict):
     path: str | None = None
     hub: str | None = None
     params: ParamCount | None = None
-    context_window: int | None = Field(None, ge=1)
+    context_window: ranged(int, 1, 10_000_000, why="tokens; the longest contexts today are 10M") | None = None
     license: str | None = None
     trust_remote_code: bool = False
 
 class LoraSpec(Strict):
-    r: int | None = Field(None, ge=1)
-    alpha: float | None = Field(None, gt=0)
-    dropout: float | None = Field(None, ge=0, lt=1)
+    r: ranged(int, 1, 1024, why="the adapter's rank; 8-64 is usual") | None = None
+    alpha: ranged(float, 0, 4096, above=True, why="usually 1-2 x the rank") | None = None
+    dropout: ranged(float, 0, 1, below=True, why="a probability") | None = None
     target_modules: list[str] | Literal["all-linear"] | None = None
 
 class EarlyStopping(Strict):
-    patience: int = Field(2, ge=1, description="evaluations without improvement before stopping")
-    min_delta: float = Field(0.0, ge=0)
+    patience: ranged(int, 1, 1000) = Field(2, description="evaluations without improvement before stopping")
+    min_delta: ranged(float, 0, 100, why="an improvement of the eval loss") = 0.0
 
 class Training(Strict):
-    learning_rate: Positive | Literal["auto"] = "auto"
-    epochs: Positive | Literal["auto"] = "auto"
-    batch_size: int | None = Field(None, ge=1)
-    gradient_accumulation: int | None = Field(None, ge=1)
-    weight_decay: float | None = Field(None, ge=0)
+    learning_rate: ranged(float, 0, 1, above=True, why="fine-tuning uses 1e-6 to 1e-3") | Literal["auto"] = "auto"
+    epochs: ranged(float, 0, 1000, above=True, why="passes over the training data") | Literal["auto"] = "auto"
+    batch_size: ranged(int, 1, 4096, why="rows per device and step") | None = None
+    gradient_accumulation: ranged(int, 1, 4096) | None = None
+    weight_decay: ranged(float, 0, 1) | None = None
     scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] | None = None
-    warmup_ratio: float | None = Field(None, ge=0, lt=1)
-    max_seq_length: int | None = Field(None, ge=8)
-    seed: int = 42
+    warmup_ratio: ranged(float, 0, 1, below=True, why="a share of the training steps") | None = None
+    max_seq_length: ranged(int, 8, 10_000_000, why="tokens, within the model's context window") | None = None
+    seed: ranged(int, 0, 2**32 - 1) = 42
     early_stopping: bool | EarlyStopping = False
     gradient_checkpointing: bool | None = None
     optimizer: Literal["adamw_torch", "adamw_8bit", "paged_adamw_8bit"] | None = None
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
-    eval_steps: int | None = Field(None, ge=1)
+    eval_steps: ranged(int, 1, 1_000_000_000) | None = None
     lora: LoraSpec = Field(default_factory=LoraSpec)
-    dpo_beta: Positive = 0.1
+    dpo_beta: ranged(float, 0, 10, above=True, why="the DPO paper uses 0.1") = 0.1
 
 class Baseline(Strict):
     name: BaselineName
-    k: int = Field(3, ge=1, description="few-shot examples drawn from train (base_few_shot)")
+    k: ranged(int, 1, 64) = Field(3, description="few-shot examples drawn from train (base_few_shot)")
 
 class Generation(Strict):
-    max_new_tokens: int = Field(128, ge=1)
-    temperature: float = Field(0.0, ge=0)
-    batch_size: int = Field(16, ge=1)
+    max_new_tokens: ranged(int, 1, 131_072, why="tokens per answer") = 128
+    temperature: ranged(float, 0, 5, why="0 is greedy; above 2 is noise") = 0.0
+    batch_size: ranged(int, 1, 4096) = 16
 
 class Evaluation(Strict):
     baselines: list[Baseline] = Field(default_factory=lambda: [Baseline(name="base_zero_shot"),
                                                                Baseline(name="base_few_shot")])
     generation: Generation = Field(default_factory=Generation)
-    confidence: float = Field(0.95, gt=0, lt=1)
-    bootstrap_samples: int = Field(1000, ge=100)
+    confidence: ranged(float, 0, 1, above=True, below=True, why="e.g. 0.95") = 0.95
+    bootstrap_samples: ranged(int, 100, 1_000_000, why="resamples; 1000 is plenty") = 1000
     gate_on_lower_bound: bool = False
-    max_examples: int | None = Field(None, ge=1, description="cap on eval rows per slice")
+    max_examples: ranged(int, 1, 1_000_000_000) | None = Field(None, description="cap on eval rows per slice")
 
 def tolerance_key(name: str) -> str:
     """A metric name (`exact_match`) or a metric label (`regex(^a)`), as `ftspec compare` shows it."""

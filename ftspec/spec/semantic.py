@@ -23,6 +23,7 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_metrics(loaded, add)
     _check_data(loaded, add)
     _check_models(loaded, add)
+    _check_context(loaded, add)
     return problems
 
 
@@ -152,3 +153,43 @@ def _check_models(loaded: LoadedSpec, add) -> None:
         elif model.params is None:
             add(here, f"`params` is required for hub model `{model.hub}`",
                 "ftspec never downloads to count parameters; add e.g. `params: 0.5B`")
+
+
+def model_context_window(loaded: LoadedSpec, model) -> int | None:
+    """A candidate's context window in tokens: the spec's `context_window`, else its config.json's
+    max_position_embeddings (n_positions, max_sequence_length), else unknown."""
+    if model.context_window is not None:
+        return model.context_window
+    if model.path is None:
+        return None
+    import json
+
+    try:
+        config = json.loads((loaded.resolve(model.path) / "config.json").read_text(encoding="utf-8"))
+        config = config.get("text_config", config)
+        context = next(config[k] for k in ("max_position_embeddings", "n_positions", "max_sequence_length")
+                       if isinstance(config.get(k), int) and not isinstance(config.get(k), bool))
+    except (OSError, ValueError, AttributeError, StopIteration):
+        return None  # no readable config: nothing to compare with
+    return context if context > 0 else None
+
+
+def _check_context(loaded: LoadedSpec, add) -> None:
+    """A max_seq_length past a candidate's context window trains on positions the model has never seen; answers of
+    max_new_tokens that fill the whole window leave no room for the prompt."""
+    seq = loaded.spec.training.max_seq_length
+    new_tokens = loaded.spec.evaluation.generation.max_new_tokens
+    contexts = [(model.name, model_context_window(loaded, model)) for model in loaded.spec.models]
+    known = [(name, context) for name, context in contexts if context is not None]
+    too_short = next(((n, c) for n, c in known if seq is not None and seq > c), None)
+    if too_short:
+        name, context = too_short
+        add(("training", "max_seq_length"),
+            f"max_seq_length {seq:,} is past `{name}`'s context window of {context:,} tokens",
+            f"use {context:,} or less (the model has no positions beyond it), or drop the candidate")
+    no_room = next(((n, c) for n, c in known if new_tokens >= c), None)
+    if no_room:
+        name, context = no_room
+        add(("evaluation", "generation", "max_new_tokens"),
+            f"max_new_tokens {new_tokens:,} fills `{name}`'s whole context window of {context:,} tokens",
+            f"use well under {context:,}: the prompt and the answer share the window")

@@ -16,6 +16,8 @@ def show_check(result: CheckResult) -> None:
               f"({_count(len(spec.metrics), 'metric')}, {_count(len(spec.models), 'candidate model')})")
     out.print(render_audit(result.audit))
     out.print(render_decision(result.plan, full=False))
+    for warning in result.warnings:  # located, not blocking (e.g. few-shot prompts past the context window)
+        out.print(f"warning: {warning.format()}", style="yellow", markup=False)
     if result.audit.errors:
         out.print(f"[red]{len(result.audit.errors)} blocking data problem(s)[/]: fix them or set their severity "
                   "in data.quality.severity; `ftspec data audit SPEC --out flagged.jsonl` lists every row.")
