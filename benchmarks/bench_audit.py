@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -28,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gpteacher" / "toolformer-dedupe-only.json"
+SHARED_DATA = os.environ.get("FTSPEC_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SOURCE = Path(SHARED_DATA) / "gpteacher" / "toolformer-dedupe-only.json"
 REPO = Path(__file__).resolve().parents[1]
 SPEC = """ftspec: 1
 name: bench
