@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ftspec.data.readers import Row, csv_header
+from ftspec.fsutil import file_mode
 
 
 class AtomicFile:
@@ -18,6 +19,7 @@ class AtomicFile:
     def __init__(self, target: Path, binary: bool = False):
         self.target = target
         fd, self.temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600; the copy gets the mode any new file would
         self.handle = os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
                                                                                       "newline": ""}))
 

@@ -74,17 +74,33 @@ def test_exact_duplicates_and_conflicts_match_a_plain_recount(audited, source):
         (line, f"same prompt as {name}:{first} with a different target") for line, first in conflicts[:20]]
 
 
-def test_placeholders_are_the_bare_inputs(audited, source):
+def test_bare_inputs_the_task_asks_for_are_not_placeholders(audited, source):
+    """The set's only bare inputs (a lone `/` for a `du -sh /` task, a lone URL for a `whois`) are what the task
+    works on: the output uses each. Neither is a placeholder."""
     _, report, _ = audited
-    rows, starts = source
+    rows, _ = source
 
     def bare(row: dict) -> bool:
         given = row["input"].strip()
         url_only = re.fullmatch(r"(https?://|www\.)\S+", given) and given not in row["output"]
         return bool(given) and (not any(c.isalnum() for c in given) or bool(url_only))
 
-    assert [r.line for r in finding(report, "placeholder").rows] == [
-        line for row, line in zip(rows, starts, strict=True) if bare(row)]
+    inputs = [(row["input"].strip(), row["output"]) for row in rows if bare(row)]
+    assert [given for given, _ in inputs] == ["/", "https://www.google.com"]
+    assert all(re.sub(r"^https?://", "", given) in output for given, output in inputs)
+    assert finding(report, "placeholder").count == 0
+
+
+def test_no_mojibake_in_the_set(audited, source):
+    """ftfy itself finds nothing to repair in any field; neither does the audit (no false alarms on the set's
+    non-ASCII text)."""
+    from ftfy import fix_encoding
+
+    _, report, _ = audited
+    rows, _ = source
+    assert any(not value.isascii() for row in rows for value in row.values())
+    assert not [row for row in rows if any(fix_encoding(value) != value for value in row.values())]
+    assert finding(report, "encoding").count == 0
 
 
 def _near_pairs(flagged) -> list[tuple[int, int]]:
