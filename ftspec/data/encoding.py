@@ -50,20 +50,24 @@ def describe(text: str, fixed: str) -> str:
     return f"mojibake {before!r} -> {after!r}"
 
 
-def repair_record(record: object) -> tuple[object, int]:
-    """The record with every string in it repaired (lists and mappings walked, bounded by the reader's depth
-    limit), and how many strings changed."""
+def repair_record(record: object, depth: int = 0) -> tuple[object, int]:
+    """The record with every string in it repaired (lists and mappings walked, up to the readers' depth limit),
+    and how many strings changed."""
+    from ftspec.data.readers import MAX_DEPTH
+
     if isinstance(record, str):
         fixed = repaired(record)
         return (record, 0) if fixed is None else (fixed, 1)
+    if depth > MAX_DEPTH:
+        return record, 0
     if isinstance(record, dict):
         changed = 0
         out = {}
         for key, value in record.items():
-            out[key], count = repair_record(value)
+            out[key], count = repair_record(value, depth + 1)
             changed += count
         return out, changed
     if isinstance(record, list):
-        items = [repair_record(value) for value in record]
+        items = [repair_record(value, depth + 1) for value in record]
         return [value for value, _ in items], sum(count for _, count in items)
     return record, 0
