@@ -32,9 +32,11 @@ def repaired(text: str) -> str | None:
     """The text with its mojibake repaired, or None where ftfy finds nothing to repair."""
     if not suspect(text):
         return None
-    from ftfy import fix_encoding
+    from ftfy import fix_encoding  # ~0.2 s to import: only once a text is suspected
 
-    fixed = fix_encoding(text)
+    # line by line, and only the suspected lines: ftfy's time grows with the text (~1 ms for 500 characters)
+    lines = text.split("\n")
+    fixed = "\n".join(fix_encoding(line) if suspect(line) else line for line in lines)
     return fixed if fixed != text else None
 
 

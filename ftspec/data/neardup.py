@@ -190,8 +190,8 @@ class NearIndex:
 
 class DigestStore:
     """Each row's digest by key, in an unnamed temporary file; the digests added since the last flush() in
-    memory. Many digests at once (many()) are sliced from a read-only map of the file: no system call each, and
-    its pages are the kernel's to drop."""
+    memory. Many digests at once (matrix()) are one fancy index into a read-only map of the file: no system call
+    each, and its pages are the kernel's to drop."""
 
     def __init__(self):
         self.pending = array("I")  # digests of keys written.. on, NUM_PERM values each
