@@ -153,8 +153,9 @@ class NearIndex:
 
     def _likely(self, keys: list, digest) -> list:
         """The keys whose digest shares at least `floor` slots with this one, in order: compared one by one for a
-        few keys, as one numpy comparison for many (templated data: dozens of candidates a row)."""
-        if len(keys) <= MANY_CANDIDATES:
+        few keys, as one numpy comparison for many (templated data: dozens of candidates a row) once the index has
+        imported numpy for its compact tier (a small index never does)."""
+        if len(keys) <= MANY_CANDIDATES or self._frozen is None:
             return [key for key in keys if sum(map(eq, digest, self._digests.get(key))) >= self.floor]
         import numpy as np
 
