@@ -48,7 +48,7 @@ class Row:
 
     def __init__(self, line: int, record: object = None, error: str | None = None, raw: bytes | None = None,
                  file: str = ""):
-        self.file = file  # as the spec names it
+        self.file = file  # as shown: relative to the current folder, or absolute (fsutil.display_path)
         self.line = line
         self.record = record  # the parsed value (a dict for a well-formed row)
         self.error = error  # why the row could not be read
@@ -113,7 +113,7 @@ def file_kind(path: Path) -> str:
 
 
 def read_rows(path: Path, kind: str | None = None, name: str = "") -> Iterator[Row]:
-    """The rows of a file; `name` (the file as the spec names it) is stamped on each."""
+    """The rows of a file; `name` (the file as shown to the user) is stamped on each."""
     for batch in read_batches(path, kind, name):
         yield from batch.rows()
 
