@@ -63,7 +63,7 @@ def test_oversized_spec_is_refused_before_parsing(tmp_path: Path):
     text = "ftspec: 1\nname: t\n" + "# padding\n" * (source.MAX_SPEC_BYTES // 10 + 1)
     result = _check(tmp_path / "big.yaml", text)
     assert result.exit_code == 2
-    assert "the spec is larger than 1 MiB" in result.output
+    assert f"the spec is larger than {source.MAX_SPEC_BYTES >> 10} KiB" in result.output
     assert f"{tmp_path / 'big.yaml'}:" in result.output
 
 
