@@ -27,6 +27,7 @@ BATCH = 1024  # rows a batch: the audit's unit of work
 _NEXT_OBJECT = re.compile(r"\n\s*\{")  # where a JSON array resumes after a broken element
 MAX_ROW_BYTES = 16 << 20  # a row this long is no training example: refused without being held whole
 MAX_DEPTH = 100  # lists and objects nested in one row
+MAX_ARRAY_BYTES = 1 << 30  # a JSON array file is parsed whole: past this size, JSONL (read a line at a time) it is
 TOO_LONG = f"the row is longer than {MAX_ROW_BYTES >> 20} MiB"
 TOO_DEEP = f"the row is nested more than {MAX_DEPTH} levels deep"
 _STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings (skipped) and brackets
@@ -269,6 +270,10 @@ def _json_message(exc: ValueError) -> str:
 def _json_array(path: Path, name: str) -> Iterator[Row]:
     """Parse one element at a time so each gets the line where it starts; after a broken element, resume at
     the next line that opens an object (best effort) instead of giving up on the file."""
+    if path.stat().st_size > MAX_ARRAY_BYTES:
+        yield Row(1, error=f"a JSON array file larger than {MAX_ARRAY_BYTES >> 30} GiB is not read whole: write it as "
+                           f"JSONL, one row a line", file=name)
+        return
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -64,3 +64,12 @@ def test_json_array_rows_are_bounded_too(project):
     report = run_audit(spec)
     assert [(row.line, row.note) for row in finding(report, "parse_error").rows] == [(3, TOO_DEEP), (5, TOO_DEEP)]
     assert report.stats["rows"] == {"train": 4}
+
+
+def test_a_json_array_past_its_size_limit_is_not_read_whole(project, monkeypatch):
+    text = "[\n" + ",\n".join(_row(i) for i in range(50)) + "\n]\n"
+    spec = project("  format: instruction\n  train: train.json\n", {"train.json": text})
+    monkeypatch.setattr(readers, "MAX_ARRAY_BYTES", len(text) - 1)  # the limit is 1 GiB; this file is a few KB
+    errors = finding(run_audit(spec), "parse_error")
+    assert [row.line for row in errors.rows] == [1] and errors.count == 1
+    assert "is not read whole: write it as JSONL, one row a line" in errors.rows[0].note
