@@ -114,11 +114,11 @@ def data_audit(spec: Path, out: Path | None, as_json: bool) -> int:
     return audit_command(spec, out=out, as_json=as_json)
 
 
-def data_clean(spec: Path, out: Path, as_json: bool) -> int:
+def data_clean(spec: Path, out: Path, as_json: bool, fix_encoding: bool = False) -> int:
     """Write a cleaned copy of the data with a log of what was removed and why. The original is never edited."""
     from ftspec.commands.data import clean_command
 
-    return clean_command(spec, out=out, as_json=as_json)
+    return clean_command(spec, out=out, as_json=as_json, fix_encoding=fix_encoding)
 
 
 # -- the parser ----------------------------------------------------------------------------------------------------
@@ -202,6 +202,7 @@ def _add_data(commands) -> None:
     p.add_argument("--out", type=Path, metavar="FILE", help="write every flagged row here (JSONL)")
     p = _spec(_command(data_commands, "clean", data_clean))
     p.add_argument("--out", type=Path, metavar="DIR", required=True, help="folder for the cleaned copy and its log")
+    p.add_argument("--fix-encoding", action="store_true", help="repair mojibake (ftfy) instead of removing the rows")
 
 
 # Each command adds its own subparser, in the order `ftspec --help` lists them.

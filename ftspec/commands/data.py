@@ -9,6 +9,7 @@ from ftspec.data.audit import Auditor
 from ftspec.data.commands import Cleaner, FlaggedRows, _data_files, _refuse_originals
 from ftspec.data.findings import AuditReport
 from ftspec.errors import ExitCode, UsageError
+from ftspec.fsutil import display_path
 from ftspec.spec.load import load_spec
 
 
@@ -30,14 +31,14 @@ def audit_command(spec: Path, out: Path | None = None, as_json: bool = False) ->
         from ftspec.ui.console import print_json
 
         print_json({"ok": code == ExitCode.OK, "exit_code": int(code), "audit": report.model_dump(mode="json"),
-                    "flagged": None if flagged is None else {"path": str(out), "rows": flagged.rows,
+                    "flagged": None if flagged is None else {"path": display_path(out), "rows": flagged.rows,
                                                              "lines": flagged.lines}})
     else:
         _show_audit(report, out, flagged)
     return int(code)
 
 
-def clean_command(spec: Path, out: Path, as_json: bool = False) -> int:
+def clean_command(spec: Path, out: Path, as_json: bool = False, fix_encoding: bool = False) -> int:
     loaded = load_spec(spec)
     folder = out.resolve()
     _refuse_originals(loaded, [folder / Path(name).name for name in _data_files(loaded)] + [folder],
@@ -46,7 +47,7 @@ def clean_command(spec: Path, out: Path, as_json: bool = False) -> int:
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{out} is a file", "give --out a folder for the cleaned copy")
     folder.mkdir(parents=True, exist_ok=True)
-    cleaner = Cleaner(loaded, folder)
+    cleaner = Cleaner(loaded, folder, fix_encoding)
     try:
         report = Auditor(loaded, cleaner).run()
         summary = cleaner.commit(report)

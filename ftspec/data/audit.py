@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ftspec.data.batched import BatchChecks
 from ftspec.data.collect import Tally
+from ftspec.data.encoding import describe, repaired, suspects
 from ftspec.data.exact import ExactChecks
 from ftspec.data.findings import AuditReport
 from ftspec.data.firstrows import FirstRows
@@ -42,6 +43,7 @@ from ftspec.data.text import (
     placeholder_suspects,
     positions_holding,
 )
+from ftspec.fsutil import display_path
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.vocab import AUDIT_CHECKS, FORMAT_FIELDS
 
@@ -83,13 +85,14 @@ class Auditor(ExactChecks, BatchChecks):
         self.threshold = quality.near_duplicate_threshold
         self.limit = row_limit(loaded)  # the plan's max_seq_length within the models' context windows
         self.splits: dict[str, SplitState] = {}
-        self.file_names: list[str] = []
+        self.file_names: list[str] = []  # as shown: relative to the current folder (display_path)
         self.file_stats: dict[str, dict] = {}
         self.pairs: list[dict] = []
         self.rules, self.rule_problems = self._target_rules()
         self.meters, self.skipped_tokenizers = self._meters()
         self.boilerplate = Boilerplate()
         self.read_ahead: dict[str, list[Batch]] = {}  # file -> its batches, read while learning the boilerplate
+        self.encoding_on = "encoding" in self.tallies
         self.near_on = "near_duplicate" in self.tallies
         self.leak_on = "leakage" in self.tallies
         # the checks that run once a batch, on the rows' views
@@ -119,6 +122,9 @@ class Auditor(ExactChecks, BatchChecks):
         data = self.loaded.spec.data
         files = [(getattr(data, split), split) for split in EVAL_SPLITS if getattr(data, split)]
         files += [(name, "train") for name in data.train]
+        # every path the audit prints or writes (findings, notes, flagged rows, the clean log) is the file as
+        # shown from the current folder, not as the spec names it
+        self.shown = {name: display_path(self.loaded.resolve(name)) for name, _ in files}
         if self.near_on or self.leak_on:
             self._learn_boilerplate([name for name, _ in files])
         self._holdout_index = 0
@@ -134,7 +140,7 @@ class Auditor(ExactChecks, BatchChecks):
         for name in names:
             path = self.loaded.resolve(name)
             batches, seen = [], 0
-            for batch in read_batches(path, file_kind(path), name):
+            for batch in read_batches(path, file_kind(path), self.shown[name]):
                 batches.append(batch)
                 for raw in batch.rows()[:BOILERPLATE_SAMPLE - seen]:
                     self._observe(raw)
@@ -159,17 +165,18 @@ class Auditor(ExactChecks, BatchChecks):
         path = self.loaded.resolve(name)
         kind = file_kind(path)
         file_index = len(self.file_names)
-        self.file_names.append(name)
+        shown = self.shown[name]
+        self.file_names.append(shown)
         holdout = self.loaded.spec.data.holdout if split == "train" else None
-        self.file_stats[name] = {"split": "train+holdout" if holdout else split, "kind": kind, "rows": 0,
+        self.file_stats[shown] = {"split": "train+holdout" if holdout else split, "kind": kind, "rows": 0,
                                  "flagged": 0}
         self._state(split)
         if holdout:
             self._state("eval")
         rows = 0
         self._base = file_index << 32  # a row's ref: self._base | row.line
-        report = FileReport(name, split, path, kind)
-        for batch in self.read_ahead.pop(name, None) or read_batches(path, kind, name):
+        report = FileReport(shown, split, path, kind)
+        for batch in self.read_ahead.pop(name, None) or read_batches(path, kind, shown):
             rows += len(batch)
             self._assign_splits(batch, split, holdout)
             self._check_rows(batch)
@@ -179,7 +186,7 @@ class Auditor(ExactChecks, BatchChecks):
                 state.prompts.settle()
             report.batch(rows, batch)
         report.finish(rows)
-        self.file_stats[name]["rows"] = rows
+        self.file_stats[shown]["rows"] = rows
         if not holdout:
             self.splits[split].rows += rows
 
@@ -257,12 +264,19 @@ class Auditor(ExactChecks, BatchChecks):
             view.rejected is not None and "nstruction" in view.rejected.lower())
         if reason := self._placeholder(view.texts, view.layout, merged, view.target):
             self._flag(row, "placeholder", reason)
+        if self.encoding_on:
+            for text, layout in zip(view.texts, view.layout, strict=False):
+                if fixed := repaired(text):
+                    self._flag(row, "encoding", f"`{layout[0]}`: {describe(text, fixed)}")
+                    break
         if self.rules:
             self._format_mismatch(row, view.target)
         return self._keys(view, prompt, target)
 
     @staticmethod
     def _placeholder(texts: tuple, layouts: tuple, merged: bool, target: str) -> str | None:
+        """The first text's reason; the first text (the instruction, the prompt, a chat's first turn) is what
+        asks for the others."""
         for text, layout in zip(texts, layouts, strict=False):
             # placeholder_reason's cheap gate, inline (most rows fail it): short values, a suspected merge, or a
             # source short enough to be a bare URL or attachment and starting like one
@@ -270,7 +284,7 @@ class Auditor(ExactChecks, BatchChecks):
             if not size or (size > SHORT and not merged and (
                     size > layout[2] or (text[0] not in SOURCE_START and "ttach" not in text))):
                 continue
-            if reason := placeholder_reason(text, layout[1], target):
+            if reason := placeholder_reason(text, layout[1], target, texts[0] if text is not texts[0] else ""):
                 return f"`{layout[0]}`: {reason}"
         return None
 
@@ -291,6 +305,8 @@ class Auditor(ExactChecks, BatchChecks):
             row_texts = tuple(column[i] for column in texts)
             if reason := self._placeholder(row_texts, columns.layout, i in merged, row_texts[-1]):
                 self._flag(batch.row(i), "placeholder", reason)
+        if self.encoding_on:
+            self._encoding_columns(batch, columns)
         if self.rules:
             for row, target in zip(batch.rows(), texts[-1], strict=True):
                 self._format_mismatch(row, target)
@@ -302,6 +318,16 @@ class Auditor(ExactChecks, BatchChecks):
         self._prefetch(prompt_keys)
         self._exact_batch(batch, prompt_keys, map(hash, keyed[-1][1]))
         return True
+
+    def _encoding_columns(self, batch: Batch, columns: Columns) -> None:
+        """The encoding check of _check_row, a column at a time: ftfy sees only the suspected texts."""
+        found: dict[int, str] = {}
+        for column, layout in zip(columns.texts, columns.layout, strict=True):
+            for i in suspects(column):
+                if i not in found and (fixed := repaired(column[i])):
+                    found[i] = f"`{layout[0]}`: {describe(column[i], fixed)}"
+        for i in sorted(found):
+            self._flag(batch.row(i), "encoding", found[i])
 
     def _format_mismatch(self, row: Row, target: str) -> None:
         record = row.record
@@ -347,7 +373,7 @@ class Auditor(ExactChecks, BatchChecks):
         tally = self.tallies["size"]
         problems = size_problems(self.loaded, clean_rows)
         for problem in problems:
-            tally.add(problem.where.file, problem.where.line, problem.message)
+            tally.add(display_path(problem.where.file), problem.where.line, problem.message)
         if "size" not in self.loaded.spec.data.quality.severity and any(p.severity == "error" for p in problems):
             tally.severity = "error"
         return {"problems": [{"severity": p.severity, "message": p.message} for p in problems]}

@@ -37,13 +37,15 @@ class BatchChecks:
         from ftspec.data.neardup import NearIndex, signatures
 
         rows = [row for row in rows if not row.duplicate]
-        found = signatures([self._words(row.view) for row in rows])  # each row's signature, then its hit
+        token_lists = [self._words(row.view) for row in rows]
+        found = signatures(token_lists)  # each row's signature, then its hit
         for split in dict.fromkeys(row.split for row in rows):
             state = self.splits[split]
             if state.near is None:
                 state.near = NearIndex(self.threshold)
             positions = [i for i, row in enumerate(rows) if row.split == split]
-            hits = state.near.search([found[i] for i in positions], [self._base | rows[i].line for i in positions])
+            hits = state.near.search([found[i] for i in positions], [self._base | rows[i].line for i in positions],
+                                     [token_lists[i] for i in positions])
             for i, hit in zip(positions, hits, strict=True):
                 found[i] = hit
         for row, hit in zip(rows, found, strict=True):
@@ -69,23 +71,24 @@ class BatchChecks:
         rows = [row for row in rows if row.split != "train" or holdout or indexed_elsewhere]
         if not rows:
             return
-        prompt_signatures = signatures([self.boilerplate.words(row.view.prompt) for row in rows])
+        prompt_words = [self.boilerplate.words(row.view.prompt) for row in rows]
+        prompt_signatures = signatures(prompt_words)
         # the older rows of each index that the batch's prompts share a band with, in one query a batch
         frozen = {name: state.prompt_near.frozen_candidates(prompt_signatures)
                   for name, state in self.splits.items() if state.prompt_near is not None}
-        for i, (row, signature) in enumerate(zip(rows, prompt_signatures, strict=True)):
+        for i, (row, signature, words) in enumerate(zip(rows, prompt_signatures, prompt_words, strict=True)):
             if not row.leaked:
-                self._near_leak(row, signature, {name: candidates[i] for name, candidates in frozen.items()})
+                self._near_leak(row, signature, words, {name: candidates[i] for name, candidates in frozen.items()})
             if row.split != "train" or holdout:
                 state = self.splits[row.split]
                 if state.prompt_near is None:
                     state.prompt_near = NearIndex(self.threshold)
                 if not row.duplicate:
-                    state.prompt_near.add(signature, self._base | row.line)
+                    state.prompt_near.add(signature, self._base | row.line, words)
 
-    def _near_leak(self, row: Row, signature, frozen: dict) -> None:
+    def _near_leak(self, row: Row, signature, words: list, frozen: dict) -> None:
         for split, other in self._other_splits(row.split):
-            hit = other.prompt_near.find(signature, frozen.get(split, ())) if other.prompt_near else None
+            hit = other.prompt_near.find(signature, words, frozen.get(split, ())) if other.prompt_near else None
             if hit is not None:
                 self._flag(row, "leakage", f"prompt nearly the same as the {split} set's {self._where(hit[0])} "
                                            f"(similarity {hit[1]:.2f})")

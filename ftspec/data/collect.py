@@ -31,6 +31,9 @@ TEXT = {
                  "these rows are truncated in training: shorten or drop them, or raise training.max_seq_length"),
     "format_mismatch": ("targets that break a gated metric", "the model learns its targets: make them satisfy "
                                                              "the metrics you gate on, or drop the rows"),
+    "encoding": ("rows with mojibake (UTF-8 text decoded as Latin-1 or Windows-1252, such as `Â°` for `°`)",
+                 "the model learns the garbled characters: `ftspec data clean --fix-encoding` repairs them with ftfy "
+                 "(or fix the export that garbled them)"),
     "size": ("problems with the amount of data", "add clean examples; an eval set needs enough rows for its "
                                                  "threshold to be measurable"),
 }

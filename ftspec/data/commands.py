@@ -11,6 +11,7 @@ from ftspec.data.findings import AuditReport
 from ftspec.data.readers import Row, file_kind
 from ftspec.data.writers import AtomicFile, CleanCopy, row_payload
 from ftspec.errors import UsageError
+from ftspec.fsutil import display_path
 from ftspec.spec.load import LoadedSpec
 
 
@@ -46,44 +47,70 @@ class FlaggedRows:
 class Cleaner:
     """The sink that copies each row the audit did not flag (by any check not set to off) and logs each row it
     leaves out with the reasons. Of a duplicate, conflicting or near-duplicate pair the later row is the flagged
-    one, so the first copy stays; of a leak, the train row goes and the eval set stays as it is."""
+    one, so the first copy stays; of a leak, the train row goes and the eval set stays as it is. With
+    fix_encoding, a row flagged only for mojibake is kept with its text repaired (ftfy), and logged as repaired."""
 
-    def __init__(self, loaded: LoadedSpec, folder: Path):
-        self.loaded, self.folder = loaded, folder
-        self.copies: dict[str, CleanCopy] = {}
+    def __init__(self, loaded: LoadedSpec, folder: Path, fix_encoding: bool = False):
+        self.loaded, self.folder, self.fix_encoding = loaded, folder, fix_encoding
+        self.copies: dict[str, CleanCopy] = {}  # by the file as shown (Row.file)
         self.removed: dict[str, int] = Counter()
+        self.repaired: dict[str, int] = Counter()
+        self.kept_by_split: dict[str, int] = Counter()
         self.by_check: Counter = Counter()
         self.log = AtomicFile(folder / "clean_log.jsonl")
-        self.targets = _target_names(_data_files(loaded))
+        names = _data_files(loaded)
+        self.targets = _target_names(names)
+        self.names = {display_path(loaded.resolve(name)): name for name in reversed(names)}  # shown -> spec's
 
     def __call__(self, row: Row) -> None:
         copy = self.copies.get(row.file) or self._open(row.file)
+        if row.flags and self.fix_encoding and all(check == "encoding" for check, _ in row.flags):
+            self._repair(row)
         if not row.flags:
             copy.write(row)
+            self.kept_by_split[row.split] += 1
             return
         self.removed[row.file] += 1
         checks = sorted({check for check, _ in row.flags})
         self.by_check.update(checks)
-        entry = {"file": row.file, "line": row.line, "checks": checks, "reasons": [m for _, m in row.flags],
-                 "row": row_payload(row)}
+        entry = {"file": row.file, "line": row.line, "action": "removed", "checks": checks,
+                 "reasons": [m for _, m in row.flags], "row": row_payload(row)}
         self.log.handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
-    def _open(self, name: str) -> CleanCopy:
+    def _repair(self, row: Row) -> None:
+        from ftspec.data.encoding import repair_record
+
+        row.record, _ = repair_record(row.record)
+        row.raw = None  # the copy writes the repaired record, not the original line
+        self.repaired[row.file] += 1
+        entry = {"file": row.file, "line": row.line, "action": "repaired", "checks": ["encoding"],
+                 "reasons": [m for _, m in row.flags], "row": row.record}
+        self.log.handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        row.flags = None
+
+    def _open(self, shown: str) -> CleanCopy:
+        name = self.names.get(shown, shown)
         path = self.loaded.resolve(name)
-        copy = self.copies[name] = CleanCopy(path, file_kind(path), self.folder / self.targets[name])
+        copy = self.copies[shown] = CleanCopy(path, file_kind(path), self.folder / self.targets[name])
         return copy
 
     def commit(self, report: AuditReport) -> dict:
-        for name in self.targets:  # a file without rows still gets its (empty) copy
-            if name not in self.copies:
-                self._open(name)
+        for shown in self.names:  # a file without rows still gets its (empty) copy
+            if shown not in self.copies:
+                self._open(shown)
         files = {}
-        for name, copy in self.copies.items():
+        for shown, copy in self.copies.items():
             copy.commit()
-            files[name] = {"written": copy.target.name, "kept": copy.kept, "removed": self.removed.get(name, 0)}
+            files[shown] = {"written": copy.target.name, "kept": copy.kept, "removed": self.removed.get(shown, 0)}
+            if self.fix_encoding:
+                files[shown]["repaired"] = self.repaired.get(shown, 0)
         self.log.commit()
+        # clean_rows: the rows of each split in the cleaned copy (what `kept` adds up to), not the audit's count
+        # of rows without a blocking problem, which also counts the rows flagged with warnings
         summary = {"files": files, "removed_by_check": dict(self.by_check.most_common()),
-                   "log": "clean_log.jsonl", "clean_rows": report.stats.get("clean_rows", {})}
+                   "log": "clean_log.jsonl", "clean_rows": dict(self.kept_by_split)}
+        if self.fix_encoding:
+            summary["repaired_by_check"] = {"encoding": sum(self.repaired.values())}
         summary_file = AtomicFile(self.folder / "clean_summary.json")
         summary_file.handle.write(json.dumps(summary, indent=2) + "\n")
         summary_file.commit()

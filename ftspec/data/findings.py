@@ -10,7 +10,7 @@ Severity = Literal["error", "warning", "info"]
 
 
 class RowRef(BaseModel):
-    file: str  # as the spec names it (relative to the spec's folder)
+    file: str  # relative to the current folder, or absolute outside it (fsutil.display_path)
     line: int  # 1-based; for CSV/Parquet the row number counting the header as line 1
     note: str | None = None  # e.g. "near duplicate of train.jsonl:12 (jaccard 0.93)"
 

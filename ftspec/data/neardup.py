@@ -1,21 +1,31 @@
-"""Near-duplicate search: MinHash signatures (rensa, Rust) and an LSH index that keeps ~72 bytes a row in memory.
+"""Near-duplicate search: MinHash signatures (rensa, Rust) and an LSH index that keeps ~144 bytes a row in memory.
 
-Only one row of each near-duplicate group enters an index (later rows are reported against it), so a run of a
-thousand copies costs one candidate per query, not a thousand. The index has two tiers:
+MinHash and LSH only propose candidates; a pair is reported when the exact Jaccard similarity of the two rows'
+token sets reaches the threshold, so no reported pair is below the threshold the user set. The LSH is tuned for
+recall (a pair at the threshold is a candidate with probability >= 0.999) and a candidate's digest is a cheap
+first filter with a margin of four standard errors below the threshold; the exact comparison decides.
+
+A row that finds an earlier one still enters the index, so a later row that is near it (and not near the first) is
+found too; but not a row with the same words as the one it found, and no more than GROUP_CAP rows of a group, so a
+run of a thousand copies costs a few candidates per query, not a thousand. The index has two tiers:
 - the newest rows (up to RECENT) in a rensa RMinHashLSH, which answers at once, so a row also finds the rows
   just before it in its own batch; rensa keeps ~1 KB a row, so this tier is kept small;
 - older rows, moved there between batches: each band of each row as a 4-byte hash and a 4-byte key in sorted
-  numpy arrays (64 bytes a row; runs.SortedRuns), queried once a batch for all its rows.
-Once an index holds RECENT rows, the digests (512 bytes a row) go to an unnamed temporary file, a batch at a
-time; only a candidate's digest is read back, to verify it (rare). So memory is RECENT rows in rensa plus 72 bytes
-a row (bands and ref); an index of fewer rows (a small spec's) stays in memory and never imports numpy.
+  numpy arrays (128 bytes a row; runs.SortedRuns), queried once a batch for all its rows.
+Once an index holds RECENT rows, the digests (512 bytes a row) and the token lists (the row's words) go to unnamed
+temporary files, a batch at a time; only a candidate's are read back, to verify it. So memory is RECENT rows in
+rensa plus 144 bytes a row (bands, ref, token offset); an index of fewer rows (a small spec's) stays in memory and
+never imports numpy.
 """
 
 from __future__ import annotations
 
+import math
+import mmap
 import os
 import tempfile
 from array import array
+from bisect import bisect_left
 from itertools import chain
 from operator import eq
 
@@ -25,6 +35,8 @@ NUM_PERM = 128  # estimate error about 0.03 at a Jaccard of 0.9
 SEED = 1
 SMALL_BATCH = 512
 RECENT = 4096  # rows in the first tier (rensa: ~1 KB a row) before they move to the compact one
+GROUP_CAP = 32  # rows of one near-duplicate group in an index
+MANY_CANDIDATES = 16  # candidates of a row past which their digests are compared with numpy
 DIGEST_BYTES = NUM_PERM * 4
 
 
@@ -47,14 +59,25 @@ def batch_digests(signatures: list) -> array:
 
 
 def bands_for(threshold: float, num_perm: int = NUM_PERM) -> int:
-    """The fewest LSH bands that make a pair at the threshold a candidate with probability >= 0.8 (at 0.9 with 128
-    slots: 8 bands of 16, so 0.81 at a Jaccard of 0.9 and 0.99 at 0.95). Each band indexes every row, so bands
-    are most of the memory; fewer bands also mean fewer false candidates to verify."""
+    """The fewest LSH bands that make a pair at the threshold a candidate with probability >= 0.999 (at 0.9 with
+    128 slots: 16 bands of 8, so 0.9999 at a Jaccard of 0.9 and 0.994 at 0.85). Each band indexes every row, so
+    bands are most of the memory; fewer bands also mean fewer false candidates to verify."""
     for bands in (4, 8, 16, 32, 64):
         rows = num_perm // bands
-        if 1 - (1 - threshold**rows) ** bands >= 0.8:
+        if 1 - (1 - threshold**rows) ** bands >= 0.999:
             return bands
     return num_perm // 2
+
+
+def estimate_floor(threshold: float, num_perm: int = NUM_PERM) -> float:
+    """The lowest MinHash estimate worth an exact comparison: four standard errors of the estimate below the
+    threshold (0.89 -> 0.79 at 0.9 with 128 slots), so a pair at the threshold is dropped here once in ~30,000."""
+    return threshold - 4 * math.sqrt(threshold * (1 - threshold) / num_perm) - 1 / num_perm
+
+
+def jaccard(a: set, b: set) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 1.0
 
 
 class NearIndex:
@@ -63,12 +86,16 @@ class NearIndex:
     def __init__(self, threshold: float, recent: int | None = None):
         self.threshold = threshold
         self.bands = bands_for(threshold)
+        self.floor = estimate_floor(threshold) * NUM_PERM  # in equal digest slots
         self.recent = recent or RECENT
         self._lsh = RMinHashLSH(threshold, NUM_PERM, self.bands)
         self._frozen: FrozenBands | None = None  # made at the first move (it imports numpy)
         self._first = 0  # the first key in the first tier
         self._digests = DigestStore()
+        self._tokens = TokenStore()
         self._refs = array("Q")
+        self._roots = array("I")  # each key's group: the key of the group's first row
+        self._members = array("H")  # at a group's first key, the group's rows in the index
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -80,38 +107,70 @@ class NearIndex:
             return [()] * len(signatures)
         return self._frozen.candidates(digests if digests is not None else batch_digests(signatures))
 
-    def search(self, signatures: list, refs: list) -> list[tuple[object, float] | None]:
+    def search(self, signatures: list, refs: list, token_lists: list) -> list[tuple[object, float] | None]:
         """find() for each signature in order; one that finds nothing is added under its ref, so the rows after
-        it, in this batch too, are checked against it."""
+        it, in this batch too, are checked against it. `token_lists`: the words each signature was made of."""
         digests = batch_digests(signatures)
         hits = []
         frozen_candidates = self.frozen_candidates(signatures, digests)
-        for i, (signature, ref, frozen) in enumerate(zip(signatures, refs, frozen_candidates, strict=True)):
+        for i, (signature, ref, tokens, frozen) in enumerate(zip(signatures, refs, token_lists, frozen_candidates,
+                                                                strict=True)):
             digest = digests[i * NUM_PERM:(i + 1) * NUM_PERM]
-            hit = self.find(signature, frozen, digest)
+            hit = self._find(signature, tokens, frozen, digest)
             if hit is None:
-                self.add(signature, ref, digest)
-            hits.append(hit)
+                self.add(signature, ref, tokens, digest)
+                hits.append(None)
+                continue
+            key, similarity = hit
+            root = self._roots[key]
+            if similarity < 1.0 and self._members[root] < GROUP_CAP:
+                self._members[root] += 1
+                self.add(signature, ref, tokens, digest, root)
+            hits.append((self._refs[key], similarity))
         return hits
 
-    def find(self, signature, frozen=(), digest=None) -> tuple[object, float] | None:
-        """The earliest indexed row whose estimated Jaccard similarity reaches the threshold, with it. `frozen`:
-        this signature's frozen_candidates(), where the batch has asked for them."""
+    def find(self, signature, tokens: list, frozen=(), digest=None) -> tuple[object, float] | None:
+        """The earliest indexed row whose exact Jaccard similarity with `tokens` reaches the threshold, with it.
+        `frozen`: this signature's frozen_candidates(), where the batch has asked for them."""
+        hit = self._find(signature, tokens, frozen, digest)
+        return None if hit is None else (self._refs[hit[0]], hit[1])
+
+    def _find(self, signature, tokens: list, frozen=(), digest=None) -> tuple[int, float] | None:
         candidates = self._lsh.query(signature)
         if frozen:
             candidates = [*frozen, *candidates]
         if not candidates:
             return None
         digest = digest if digest is not None else signature.digest()
-        for key in sorted(set(candidates)):
-            similarity = sum(map(eq, digest, self._digests.get(key))) / NUM_PERM
+        keys = sorted(set(candidates))
+        words = None
+        for key in self._likely(keys, digest):
+            words = words if words is not None else set(tokens)
+            similarity = jaccard(words, set(self._tokens.get(key).split()))
             if similarity >= self.threshold:
-                return self._refs[key], similarity
+                return key, similarity
         return None
 
-    def add(self, signature, ref: int, digest=None) -> None:
-        self._lsh.insert(len(self._refs), signature)
+    def _likely(self, keys: list, digest) -> list:
+        """The keys whose digest shares at least `floor` slots with this one, in order: compared one by one for a
+        few keys, as one numpy comparison for many (templated data: dozens of candidates a row) once the index has
+        imported numpy for its compact tier (a small index never does)."""
+        if len(keys) <= MANY_CANDIDATES or self._frozen is None:
+            return [key for key in keys if sum(map(eq, digest, self._digests.get(key))) >= self.floor]
+        import numpy as np
+
+        matrix = self._digests.matrix(keys, np)
+        equal = np.count_nonzero(matrix == np.asarray(digest, dtype=np.uint32), axis=1)
+        return [keys[i] for i in np.flatnonzero(equal >= self.floor).tolist()]
+
+    def add(self, signature, ref: int, tokens: list, digest=None, root: int | None = None) -> None:
+        """Index a row under `ref`: a group's first row, or (root: that row's key) a later member."""
+        key = len(self._refs)
+        self._roots.append(key if root is None else root)
+        self._members.append(1)
+        self._lsh.insert(key, signature)
         self._digests.append(digest if digest is not None else signature.digest())
+        self._tokens.append(tokens)
         self._refs.append(ref)
 
     def settle(self) -> None:
@@ -120,6 +179,7 @@ class NearIndex:
         if len(self._refs) < self.recent:
             return
         self._digests.flush()
+        self._tokens.flush()
         if len(self._refs) - self._first < self.recent:
             return
         if self._frozen is None:
@@ -131,12 +191,14 @@ class NearIndex:
 
 class DigestStore:
     """Each row's digest by key, in an unnamed temporary file; the digests added since the last flush() in
-    memory."""
+    memory. Many digests at once (matrix()) are one fancy index into a read-only map of the file: no system call
+    each, and its pages are the kernel's to drop."""
 
     def __init__(self):
         self.pending = array("I")  # digests of keys written.. on, NUM_PERM values each
         self.written = 0
         self._file = None
+        self._map = None  # mmap of the file's first `written` digests
 
     def append(self, digest) -> None:
         self.pending.extend(digest)
@@ -146,6 +208,17 @@ class DigestStore:
             start = (key - self.written) * NUM_PERM
             return self.pending[start:start + NUM_PERM]
         return self.read(key, 1)
+
+    def matrix(self, keys: list, np):
+        """The digests of these keys (sorted), a row each: one fancy index into the map for the written ones."""
+        older = bisect_left(keys, self.written)
+        parts = []
+        if older:
+            parts.append(np.frombuffer(self._map, dtype=np.uint32).reshape(-1, NUM_PERM)[keys[:older]])
+        if older < len(keys):
+            pending = np.frombuffer(self.pending, dtype=np.uint32).reshape(-1, NUM_PERM)
+            parts.append(pending[np.asarray(keys[older:]) - self.written])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def read(self, first: int, count: int) -> array:
         digests = array("I")
@@ -160,6 +233,43 @@ class DigestStore:
         os.pwrite(self._file.fileno(), self.pending.tobytes(), self.written * DIGEST_BYTES)
         self.written += len(self.pending) // NUM_PERM
         self.pending = array("I")
+        if self._map is not None:
+            self._map.close()
+        self._map = mmap.mmap(self._file.fileno(), self.written * DIGEST_BYTES, access=mmap.ACCESS_READ)
+
+
+class TokenStore:
+    """Each row's words by key, joined by spaces (a word never holds whitespace), in an unnamed temporary file; the
+    rows added since the last flush() in memory. In memory: one 8-byte offset a row."""
+
+    def __init__(self):
+        self.starts = array("Q")  # each key's first byte
+        self.pending = bytearray()  # the bytes from `written` on
+        self.written = 0
+        self.end = 0
+        self._file = None
+
+    def append(self, tokens: list) -> None:
+        self.starts.append(self.end)
+        joined = b" ".join(tokens)
+        self.pending += joined
+        self.end += len(joined)
+
+    def get(self, key: int) -> bytes:
+        start = self.starts[key]
+        end = self.starts[key + 1] if key + 1 < len(self.starts) else self.end
+        if start >= self.written:
+            return bytes(self.pending[start - self.written:end - self.written])
+        return os.pread(self._file.fileno(), end - start, start)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="ftspec-tokens-")
+        os.pwrite(self._file.fileno(), self.pending, self.written)
+        self.written = self.end
+        self.pending = bytearray()
 
 
 class FrozenBands:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FileProgress:
-    file: str  # as the spec names it
+    file: str  # as shown: relative to the current folder, or absolute (fsutil.display_path)
     split: str
     rows: int  # rows of this file read so far
     done_bytes: int | None  # bytes of this file read so far, where the reader knows (JSONL)

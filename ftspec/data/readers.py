@@ -2,6 +2,12 @@
 
 A reader never raises for bad content: an unreadable row comes back as a Row with `error` set and the audit
 goes on with the next one. Line numbers are 1-based; for CSV and Parquet the header counts as line 1.
+
+Data files are untrusted input, so a row's cost is bounded: a JSONL line longer than MAX_ROW_BYTES is never held
+whole (it is read in pieces and skipped), and a row nested deeper than MAX_DEPTH is an error at its line, found
+before the parser recurses (json would raise RecursionError). orjson, the parser of big files, refuses rows nested
+deeper than 1,024 levels itself; what it accepts between MAX_DEPTH and that is still refused where a row is
+written back (row_payload).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from itertools import islice, repeat
 from pathlib import Path
 
@@ -18,6 +25,16 @@ KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", 
 FAST_JSON_BYTES = 4 << 20
 BATCH = 1024  # rows a batch: the audit's unit of work
 _NEXT_OBJECT = re.compile(r"\n\s*\{")  # where a JSON array resumes after a broken element
+MAX_ROW_BYTES = 16 << 20  # a row this long is no training example: refused without being held whole
+MAX_DEPTH = 100  # lists and objects nested in one row
+MAX_ARRAY_BYTES = 1 << 30  # a JSON array file is parsed whole: past this size, JSONL (read a line at a time) it is
+TOO_LONG = f"the row is longer than {MAX_ROW_BYTES >> 20} MiB"
+TOO_DEEP = f"the row is nested more than {MAX_DEPTH} levels deep"
+_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings (skipped) and brackets
+
+
+class _Overlong(bytes):
+    """Stands for a JSONL line past MAX_ROW_BYTES (its first bytes): the rest of it was read and dropped."""
 
 
 class Row:
@@ -32,7 +49,7 @@ class Row:
 
     def __init__(self, line: int, record: object = None, error: str | None = None, raw: bytes | None = None,
                  file: str = ""):
-        self.file = file  # as the spec names it
+        self.file = file  # as shown: relative to the current folder, or absolute (fsutil.display_path)
         self.line = line
         self.record = record  # the parsed value (a dict for a well-formed row)
         self.error = error  # why the row could not be read
@@ -97,7 +114,7 @@ def file_kind(path: Path) -> str:
 
 
 def read_rows(path: Path, kind: str | None = None, name: str = "") -> Iterator[Row]:
-    """The rows of a file; `name` (the file as the spec names it) is stamped on each."""
+    """The rows of a file; `name` (the file as shown to the user) is stamped on each."""
     for batch in read_batches(path, kind, name):
         yield from batch.rows()
 
@@ -128,10 +145,63 @@ def _starts_with_bracket(path: Path) -> bool:
 def _jsonl(path: Path, name: str) -> Iterator[Batch]:
     fast = _fast_loads(path)
     with path.open("rb") as handle:
+        read = iter(partial(handle.readline, MAX_ROW_BYTES + 1), b"")  # a line in pieces of at most this much
         number = 1
-        while lines := list(islice(handle, BATCH)):
-            yield _jsonl_batch(lines, number, name, fast)
+        while lines := list(islice(read, BATCH)):
+            if max(map(len, lines)) > MAX_ROW_BYTES:  # rare: that batch goes line by line
+                lines = _drop_overlong(lines, read)
+                yield _jsonl_batch(lines, number, name, None)
+            else:
+                yield _jsonl_batch(lines, number, name, fast)
             number += len(lines)
+
+
+def _drop_overlong(lines: list[bytes], read) -> list[bytes]:
+    """The lines with each one past MAX_ROW_BYTES replaced by an _Overlong of its first piece; its other pieces
+    (in this batch, then from the file) are read and dropped."""
+    out, pieces = [], iter(lines)
+    for line in pieces:
+        if len(line) <= MAX_ROW_BYTES or line.endswith(b"\n"):
+            out.append(line)
+            continue
+        out.append(_Overlong(line[:200]))
+        piece = line
+        while piece and not piece.endswith(b"\n"):
+            piece = next(pieces, None)
+            if piece is None:
+                piece = next(read, b"")
+    return out
+
+
+def too_deep(text: bytes) -> bool:
+    """Whether JSON text nests lists and objects more than MAX_DEPTH levels, without parsing it: counting the
+    brackets first (most rows have few), then following them outside strings."""
+    if text.count(b"[") + text.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def nested_deeper(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed value nests lists and dicts more than `limit` levels (a walk, not a recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _jsonl_batch(lines: list[bytes], first: int, name: str, fast) -> Batch:
@@ -150,6 +220,10 @@ _raw_decode = json.JSONDecoder().raw_decode
 
 
 def _jsonl_row(number: int, line: bytes, name: str, fast) -> Row | None:
+    if isinstance(line, _Overlong):
+        return Row(number, None, TOO_LONG, line, name)
+    if too_deep(line):
+        return Row(number, None, TOO_DEEP, line, name)
     if fast is not None:
         try:
             return Row(number, fast(line), None, line, name)
@@ -196,6 +270,10 @@ def _json_message(exc: ValueError) -> str:
 def _json_array(path: Path, name: str) -> Iterator[Row]:
     """Parse one element at a time so each gets the line where it starts; after a broken element, resume at
     the next line that opens an object (best effort) instead of giving up on the file."""
+    if path.stat().st_size > MAX_ARRAY_BYTES:
+        yield Row(1, error=f"a JSON array file larger than {MAX_ARRAY_BYTES >> 30} GiB is not read whole: write it as "
+                           f"JSONL, one row a line", file=name)
+        return
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -208,14 +286,19 @@ def _json_array(path: Path, name: str) -> Iterator[Row]:
         counted = pos
         try:
             record, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            yield Row(line, error=f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=name)
-            resume = _NEXT_OBJECT.search(text, max(exc.pos, pos + 1))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            message = f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})" if isinstance(
+                exc, json.JSONDecodeError) else TOO_DEEP
+            yield Row(line, error=message, file=name)
+            resume = _NEXT_OBJECT.search(text, max(getattr(exc, "pos", pos), pos + 1))
             if resume is None:
                 return
             pos = _skip_space(text, resume.start())
             continue
-        yield Row(line, record, file=name)
+        if end - pos > MAX_ROW_BYTES or nested_deeper(record):
+            yield Row(line, error=TOO_LONG if end - pos > MAX_ROW_BYTES else TOO_DEEP, file=name)
+        else:
+            yield Row(line, record, file=name)
         pos = _skip_space(text, end)
         if pos < len(text) and text[pos] == ",":
             pos = _skip_space(text, pos + 1)

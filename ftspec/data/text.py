@@ -100,15 +100,42 @@ def _degenerate(value: str) -> str | None:
     return None
 
 
-def placeholder_reason(value: str, is_target: bool, target: str = "") -> str | None:
+# An instruction that asks about a URL itself (is it secure, whose domain is it) rather than about the page
+_ABOUT_URL = re.compile(r"\b(?:url|link|domain|web ?address|hostname)s?\b", re.I)
+_ABOUT_PAGE = re.compile(r"summar|content|text|article|read|says?\b|page|lyrics|news|story|post\b", re.I)
+# An instruction that asks about a path or a symbol, whose input may be only punctuation (`/`, `~`, `%`)
+_ABOUT_SYMBOL = re.compile(r"\b(?:director(?:y|ies)|path|folder|symbol|character|punctuation|operator|sign)s?\b",
+                           re.I)
+
+
+def _standalone_in(value: str, text: str) -> bool:
+    """The value appears in the text on its own (between spaces, quotes or brackets): the answer uses it."""
+    return re.search(rf"(?<![^\s'\"(\[`]){re.escape(value)}(?![^\s'\")\]`.,;:])", text) is not None
+
+
+def _url_asked_for(url: str, instruction: str, target: str) -> bool:
+    """A bare URL is the task's real input when the answer uses it (the URL, or its host: a tool call that fetches
+    the page, a `whois`), or the instruction asks about the URL itself rather than what the page says."""
+    host = re.sub(r"^(?:(?:https?|ftp)://)", "", url, flags=re.I).split("/")[0]
+    if url in target or (host and _standalone_in(host, target)):
+        return True
+    return bool(_ABOUT_URL.search(instruction)) and not _ABOUT_PAGE.search(instruction)
+
+
+def placeholder_reason(value: str, is_target: bool, target: str = "", instruction: str = "") -> str | None:
     """Why a value is a placeholder rather than content, or None. Cheap tests come first: most rows pass them.
-    An input that is only a URL is fine when the target uses it (a tool call that fetches the page)."""
+    A short input that the instruction asks for is content: a URL the answer acts on, `/` for a `du -sh /` task
+    (an input only of punctuation that the answer uses, or that the instruction asks about as a path or symbol)."""
     size = len(value)
     if size <= SHORT and (reason := _degenerate(value)):
-        return reason
+        bare = value.strip()
+        if is_target or not bare or bare.lower() in PLACEHOLDERS or not (
+                _standalone_in(bare, target) or _ABOUT_SYMBOL.search(instruction)):
+            return reason
     if size <= 300 and not is_target:
         first = value[0] if value[0] not in _SPACE else value.lstrip()[:1]
-        if first in _URL_START and _URL_ONLY.fullmatch(value) and value.strip() not in target:
+        if first in _URL_START and _URL_ONLY.fullmatch(value) and not _url_asked_for(value.strip(), instruction,
+                                                                                    target):
             return "only a URL: the model never sees the page"
         if first in _MEDIA_START and _MEDIA.fullmatch(value):
             return f"refers to media the model never sees: {value.strip()!r}"

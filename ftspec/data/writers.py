@@ -9,7 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ftspec.data.readers import Row, csv_header
+from ftspec.data.readers import Row, csv_header, nested_deeper
+from ftspec.fsutil import file_mode
 
 
 class AtomicFile:
@@ -18,6 +19,7 @@ class AtomicFile:
     def __init__(self, target: Path, binary: bool = False):
         self.target = target
         fd, self.temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600; the copy gets the mode any new file would
         self.handle = os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8",
                                                                                       "newline": ""}))
 
@@ -31,8 +33,9 @@ class AtomicFile:
 
 
 def row_payload(row: Row) -> object:
-    """The row as the user wrote it: the parsed record, or the raw text of a line that did not parse."""
-    if row.record is not None or row.raw is None:
+    """The row as the user wrote it: the parsed record, or the raw text of a line that did not parse (or that nests
+    too deep to write back as JSON: the encoder recurses)."""
+    if (row.record is not None and not nested_deeper(row.record)) or row.raw is None:
         return row.record
     return row.raw.decode("utf-8", "replace").rstrip("\r\n")
 

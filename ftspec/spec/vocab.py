@@ -11,6 +11,7 @@ AUDIT_CHECKS: dict[str, str] = {
     "parse_error": "error", "schema_error": "error", "empty_field": "error", "placeholder": "warning",
     "exact_duplicate": "warning", "near_duplicate": "warning", "conflicting_label": "warning", "leakage": "error",
     "too_long": "warning", "format_mismatch": "warning", "size": "warning",
+    "encoding": "warning",
 }
 
 # The canonical fields of each data format; `data.fields` maps these onto a user's column names.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as a user would run it: paths are shown relative to the current folder
     data = tmp_path / "data"
     data.mkdir()
     items, colours = ["mug", "lamp", "chair", "scarf", "kettle"], ["red", "teal", "amber", "navy", "olive", "pink",
@@ -138,3 +141,81 @@ def test_audit_refuses_to_overwrite_a_data_file(project):
     result = invoke("data", "audit", project, "--out", project.parent / "data" / "train.jsonl")
     assert result.exit_code == 2 and "overwrite a data file" in result.output
     assert _digest(project.parent / "data") == before
+
+
+def test_paths_are_shown_from_the_current_folder(project, tmp_path, monkeypatch):
+    """Run from the folder above the project: every path (flagged rows, notes, the size finding) is relative to
+    where the user stands, the same way; from a folder outside, every path is absolute."""
+    monkeypatch.chdir(tmp_path.parent)
+    here = tmp_path.name
+    out = tmp_path / "flagged.jsonl"
+    invoke("data", "audit", f"{here}/project.yaml", "--out", out)
+    entries = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {e["file"] for e in entries} == {f"{here}/data/train.jsonl"}
+    leak = next(e for e in entries if e["check"] == "leakage")
+    assert leak["message"] == f"prompt also in the eval set at {here}/data/eval.json:6"
+    document = json.loads(invoke("data", "audit", f"{here}/project.yaml", "--json").output)
+    size = next(f for f in document["audit"]["findings"] if f["check"] == "size")
+    assert {row["file"] for row in size["rows"]} == {f"{here}/project.yaml"}
+    assert set(document["audit"]["stats"]["files"]) == {f"{here}/data/train.jsonl", f"{here}/data/eval.json"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    document = json.loads(invoke("data", "audit", "../project.yaml", "--json").output)
+    size = next(f for f in document["audit"]["findings"] if f["check"] == "size")
+    assert {row["file"] for row in size["rows"]} == {str(tmp_path / "project.yaml")}
+    assert set(document["audit"]["stats"]["files"]) == {str(tmp_path / "data" / "train.jsonl"),
+                                                       str(tmp_path / "data" / "eval.json")}
+
+
+def test_clean_writes_files_with_the_umask_mode(project, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        assert invoke("data", "clean", project, "--out", tmp_path / "clean").exit_code == 0
+        out = tmp_path / "flagged.jsonl"
+        invoke("data", "audit", project, "--out", out)
+    finally:
+        os.umask(previous)
+    written = [*sorted((tmp_path / "clean").iterdir()), out]
+    assert len(written) == 5
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in written} == {
+        path.name: 0o644 for path in written}
+
+
+def test_clean_summary_counts_the_rows_it_kept(project, tmp_path):
+    result = invoke("data", "clean", project, "--out", tmp_path / "clean", "--json")
+    summary = json.loads(result.output)["summary"]
+    kept = {name: counts["kept"] for name, counts in summary["files"].items()}
+    assert kept == {"data/train.jsonl": 39, "data/eval.json": 2}
+    assert summary["clean_rows"] == {"train": 39, "eval": 2}
+    assert json.loads((tmp_path / "clean" / "clean_summary.json").read_text(encoding="utf-8")) == summary
+
+
+MOJIBAKE = [{"prompt": "What is xÂ² for x = 4?", "completion": "16"},
+            {"prompt": "How warm is it?", "completion": "It is 50Â°F outside."},
+            {"prompt": "Say hi in French", "completion": "Salut, ça va ?"}]
+
+
+def test_clean_fix_encoding_repairs_mojibake(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "t.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in MOJIBAKE),
+                                              encoding="utf-8")
+    spec = tmp_path / "p.yaml"
+    spec.write_text("ftspec: 1\nname: c\ndata:\n  format: prompt_completion\n  train: src/t.jsonl\n"
+                    "models:\n  - {name: m, hub: o/m, params: 1B}\n")
+    audit = json.loads(invoke("data", "audit", "p.yaml", "--json").output)["audit"]
+    encoding = next(f for f in audit["findings"] if f["check"] == "encoding")
+    assert encoding["severity"] == "warning" and [r["line"] for r in encoding["rows"]] == [1, 2]
+    assert encoding["rows"][0]["note"] == "`prompt`: mojibake 'What is xÂ² for x = 4?' -> 'What is x² for x = 4?'"
+    assert invoke("data", "clean", "p.yaml", "--out", "plain").exit_code == 0  # without the flag: removed
+    assert [json.loads(line) for line in (tmp_path / "plain" / "t.jsonl").read_text().splitlines()] == MOJIBAKE[2:]
+    result = invoke("data", "clean", "p.yaml", "--out", "fixed", "--fix-encoding", "--json")
+    summary = json.loads(result.output)["summary"]
+    rows = [json.loads(line) for line in (tmp_path / "fixed" / "t.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows == [{"prompt": "What is x² for x = 4?", "completion": "16"},
+                    {"prompt": "How warm is it?", "completion": "It is 50°F outside."}, MOJIBAKE[2]]
+    log = [json.loads(line) for line in (tmp_path / "fixed" / "clean_log.jsonl").read_text().splitlines()]
+    assert [(e["line"], e["action"], e["row"]) for e in log] == [(1, "repaired", rows[0]), (2, "repaired", rows[1])]
+    assert summary["files"]["src/t.jsonl"] == {"written": "t.jsonl", "kept": 3, "removed": 0, "repaired": 2}
+    assert summary["repaired_by_check"] == {"encoding": 2}

@@ -8,8 +8,10 @@ import pytest
 
 
 @pytest.fixture
-def project(tmp_path: Path):
-    """project(data_yaml, files={name: text or bytes}, extra_yaml='') -> the spec path."""
+def project(tmp_path: Path, monkeypatch):
+    """project(data_yaml, files={name: text or bytes}, extra_yaml='') -> the spec path. The test runs in the
+    project's folder, as a user would: the audit shows paths relative to the current folder."""
+    monkeypatch.chdir(tmp_path)
 
     def make(data_yaml: str, files: dict[str, str | bytes], extra: str = "",
              models: str = "  - {name: m, hub: org/model, params: 1B}\n") -> Path:

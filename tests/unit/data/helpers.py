@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ftspec.data.findings import AuditReport, Finding
 from ftspec.spec.load import load_spec
 
-# ../shared beside the checkout, as CI lays it out.
-GPTEACHER = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "gpteacher" / "toolformer-dedupe-only.json"
+# ../shared beside the checkout, as CI lays it out; FTSPEC_SHARED_DATA names the data folder elsewhere.
+SHARED_DATA = Path(os.environ.get("FTSPEC_SHARED_DATA") or
+                   Path(__file__).resolve().parents[3].parent / "shared" / "data")
+GPTEACHER = SHARED_DATA / "gpteacher" / "toolformer-dedupe-only.json"
 
 
 def jsonl(rows: list) -> str:

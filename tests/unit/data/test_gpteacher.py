@@ -74,37 +74,86 @@ def test_exact_duplicates_and_conflicts_match_a_plain_recount(audited, source):
         (line, f"same prompt as {name}:{first} with a different target") for line, first in conflicts[:20]]
 
 
-def test_placeholders_are_the_bare_inputs(audited, source):
+def test_bare_inputs_the_task_asks_for_are_not_placeholders(audited, source):
+    """The set's only bare inputs (a lone `/` for a `du -sh /` task, a lone URL for a `whois`) are what the task
+    works on: the output uses each. Neither is a placeholder."""
     _, report, _ = audited
-    rows, starts = source
+    rows, _ = source
 
     def bare(row: dict) -> bool:
         given = row["input"].strip()
         url_only = re.fullmatch(r"(https?://|www\.)\S+", given) and given not in row["output"]
         return bool(given) and (not any(c.isalnum() for c in given) or bool(url_only))
 
-    assert [r.line for r in finding(report, "placeholder").rows] == [
-        line for row, line in zip(rows, starts, strict=True) if bare(row)]
+    inputs = [(row["input"].strip(), row["output"]) for row in rows if bare(row)]
+    assert [given for given, _ in inputs] == ["/", "https://www.google.com"]
+    assert all(re.sub(r"^https?://", "", given) in output for given, output in inputs)
+    assert finding(report, "placeholder").count == 0
 
 
-def test_near_duplicate_pairs_are_real(audited, source):
-    """Every pair reported is similar by exact Jaccard on the words the audit compares. MinHash (128 slots) only
-    estimates it, with an error of about 0.03, and this templated data has many pairs just under 0.9."""
+def test_no_mojibake_in_the_set(audited, source):
+    """ftfy itself finds nothing to repair in any field; neither does the audit (no false alarms on the set's
+    non-ASCII text)."""
+    from ftfy import fix_encoding
+
+    _, report, _ = audited
+    rows, _ = source
+    assert any(not value.isascii() for row in rows for value in row.values())
+    assert not [row for row in rows if any(fix_encoding(value) != value for value in row.values())]
+    assert finding(report, "encoding").count == 0
+
+
+def _near_pairs(flagged) -> list[tuple[int, int]]:
+    return [(row.line, int(re.search(r":(\d+) \(similarity", message).group(1)))
+            for row in flagged for check, message in row.flags if check == "near_duplicate"]
+
+
+def test_near_duplicate_pairs_reach_the_threshold(audited, source):
+    """Every pair reported is at or above the threshold by exact Jaccard on the words the audit compares (MinHash
+    only proposes candidates), and the message gives that exact similarity."""
     auditor, report, flagged = audited
     rows, starts = source
     by_line = dict(zip(starts, rows, strict=True))
-    near = [(row.line, message) for row in flagged for check, message in row.flags if check == "near_duplicate"]
+    near = _near_pairs(flagged)
     assert len(near) == finding(report, "near_duplicate").count > 0
-    similarities = []
-    for line, message in near:
-        earlier = int(re.search(r":(\d+) \(similarity", message).group(1))
+    messages = {row.line: message for row in flagged for check, message in row.flags if check == "near_duplicate"}
+    for line, earlier in near:
         assert earlier < line
         a, b = (set(auditor.boilerplate.words(_prompt(by_line[n]), by_line[n]["output"])) for n in (line, earlier))
-        similarities.append(len(a & b) / len(a | b))
-    assert min(similarities) >= 0.8
-    assert sum(s >= 0.9 for s in similarities) / len(similarities) >= 0.8
+        similarity = len(a & b) / len(a | b)
+        assert similarity >= 0.9
+        assert f"(similarity {similarity:.2f})" in messages[line]
     duplicates = {r.line for r in finding(report, "exact_duplicate").rows}
     assert not duplicates & {line for line, _ in near}
+
+
+def test_every_row_near_an_earlier_one_is_flagged(audited, source):
+    """Recall against exact all-pairs Jaccard (sparse products, a block of rows at a time): every row with an
+    earlier row at or above the threshold is flagged, whether that earlier row was flagged itself or not."""
+    import numpy as np
+    from scipy import sparse
+
+    auditor, report, flagged = audited
+    rows, starts = source
+    duplicates = {r.line for r in finding(report, "exact_duplicate").rows}
+    kept = [(line, row) for line, row in zip(starts, rows, strict=True) if line not in duplicates]
+    vocab: dict = {}
+    indices, pointers = [], [0]
+    for _, row in kept:
+        words = set(auditor.boilerplate.words(_prompt(row), row["output"]))
+        indices += [vocab.setdefault(word, len(vocab)) for word in words]
+        pointers.append(len(indices))
+    matrix = sparse.csr_matrix((np.ones(len(indices)), indices, pointers), shape=(len(kept), len(vocab)))
+    sizes = np.diff(matrix.indptr)
+    expected = set()
+    for start in range(0, len(kept), 1024):
+        shared = (matrix[start:start + 1024] @ matrix.T).toarray()
+        similarity = shared / (sizes[start:start + 1024, None] + sizes[None, :] - shared)
+        for offset, row in enumerate(similarity):
+            if (row[:start + offset] >= 0.9).any():
+                expected.add(kept[start + offset][0])
+    assert len(expected) > 300
+    assert {line for line, _ in _near_pairs(flagged)} == expected
 
 
 def test_tool_preamble_is_boilerplate_not_content(audited):

@@ -45,6 +45,15 @@ PLANTED = [
     ("leakage", {"instruction": "What is the capital of Peru?", "input": "", "output": "Lima"}),
     ("leakage", {"instruction": "Explain how tides work in detail, step by step, for a curious child who "
                                 "loves the sea and boats", "input": "", "output": "The moon pulls the water."}),
+    ("encoding", {"instruction": "What is xÂ² when x is 3?", "input": "", "output": "It is 9."}),
+    ("encoding", {"instruction": "How warm was it at noon?", "input": "", "output": "It was 50Â°F at noon."}),
+    # short inputs that the instruction asks for, and accented text: none is flagged
+    ("fine", {"instruction": "Find out the disk usage of the root directory.", "input": "/",
+              "output": "The disk usage of the root directory (/) is: shell('du -sh /')."}),
+    ("fine", {"instruction": "Find the domain registration information for a given URL.",
+              "input": "https://www.google.com", "output": "It is shell('whois www.google.com')."}),
+    ("fine", {"instruction": "Is this link secure?", "input": "https://bank.example", "output": "Yes, it uses TLS."}),
+    ("fine", {"instruction": "Où est le café ?", "input": "", "output": "À côté de la gare, dit la naïve Zoë."}),
 ]
 EVAL = [
     {"instruction": "What is the capital of Peru?", "input": "", "output": "Lima."},
@@ -83,7 +92,7 @@ def report(project, tokenizer_dir):
 
 
 @pytest.mark.parametrize("check", ["parse_error", "schema_error", "empty_field", "placeholder", "exact_duplicate",
-                                   "conflicting_label", "near_duplicate", "too_long", "leakage"])
+                                   "conflicting_label", "near_duplicate", "too_long", "leakage", "encoding"])
 def test_each_check_flags_exactly_the_planted_rows(report, check):
     assert lines(report, check) == planted_lines(check)
     assert finding(report, check).count == len(planted_lines(check))
@@ -103,6 +112,10 @@ def test_notes_say_what_and_where(report):
     placeholder = [row.note for row in finding(report, "placeholder").rows]
     assert "media" in placeholder[0] and "URL" in placeholder[1] and "'N/A'" in placeholder[2]
     assert "'<noinput>'" in placeholder[3] and "punctuation" in placeholder[4] and "merged" in placeholder[5]
+    encoding = [row.note for row in finding(report, "encoding").rows]
+    assert encoding == ["`instruction`: mojibake 'What is xÂ² when x is ' -> 'What is x² when x is '",  # 12 around
+                        "`output`: mojibake 'It was 50Â°F at noon.' -> 'It was 50°F at noon.'"]
+    assert finding(report, "encoding").severity == "warning"
 
 
 def test_severities_and_blocking(report):

@@ -111,9 +111,10 @@ def test_near_index_tiers_and_spilled_digests_give_the_same_pairs():
         texts[j] = [*texts[i][:-1], b"extra"]
     small, whole = NearIndex(0.8, recent=128), NearIndex(0.8, recent=10**9)
     for start in range(0, 2000, 256):
-        batch = signatures(texts[start:start + 256])
+        tokens = texts[start:start + 256]
+        batch = signatures(tokens)
         refs = list(range(start, start + len(batch)))
-        assert small.search(batch, refs) == whole.search(batch, refs)
+        assert small.search(batch, refs, tokens) == whole.search(batch, refs, tokens)
         small.settle()
         whole.settle()
     assert small._frozen is not None and small._digests.written > len(small) - 256
