@@ -63,12 +63,13 @@ def make_project(root: Path, rows: int, samples: int) -> Path:
 
 
 def time_statistics(spec: Path, repeat: int) -> tuple[float, float]:
+    from ftspec.runtime.rundir import Runs
     from ftspec.spec.load import load_spec
     from ftspec.versions.compare import comparison_plan, eval_set_difference, load_run
     from ftspec.versions.pairing import compare_cells
 
     loaded = load_spec(spec)
-    runs = sorted((spec.parent / "runs").iterdir())
+    runs = [run for run, _ in Runs.for_spec(loaded.path).list()]
     started = time.perf_counter()
     a, b = load_run(loaded, runs[0]), load_run(loaded, runs[1])
     plan = comparison_plan(loaded.spec)

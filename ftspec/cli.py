@@ -63,13 +63,9 @@ def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool,
 
 def eval_(spec: Path, run_id: str | None, as_json: bool, against: str | None = None) -> int:
     """Score a run's predictions against the spec's thresholds; exit 1 when the gate fails."""
-    if against:  # non-inferiority gates against a promoted or named run (ftspec.versions.gates)
-        from ftspec.versions.gates import eval_against_command
-
-        return eval_against_command(spec, run_id=run_id, as_json=as_json, against=against)
     from ftspec.commands.eval import eval_command
 
-    return eval_command(spec, run_id=run_id, as_json=as_json)
+    return eval_command(spec, run_id=run_id, as_json=as_json, against=against)
 
 
 def runs(spec: Path, as_json: bool) -> int:
@@ -221,40 +217,40 @@ COMMANDS: dict[str, Callable[..., None]] = {
 }
 
 
-# -- versions: compare runs, promote one, list the registry, export, read an A/B test (ftspec.versions) -------------
+# -- versions: compare runs, promote one, list the registry, export, read an A/B test (ftspec.commands -> versions) --
 
 def compare(run_a: str, run_b: str, spec: Path | None, as_json: bool, intersection: bool,
             markdown: Path | None) -> int:
     """Compare two runs row by row: paired differences with CIs, p-values (Holm), the rows that changed."""
-    from ftspec.versions.compare import compare_command
+    from ftspec.commands.compare import compare_command
 
     return compare_command(run_a, run_b, spec=spec, as_json=as_json, intersection=intersection, markdown=markdown)
 
 
 def promote(run: str, spec: Path | None, force: bool, as_json: bool) -> int:
     """Record a run that passed its gates as the project's current model (models.json beside the spec)."""
-    from ftspec.versions.registry import promote_command
+    from ftspec.commands.promote import promote_command
 
     return promote_command(run, spec=spec, force=force, as_json=as_json)
 
 
 def models(spec: Path | None, as_json: bool) -> int:
     """List the promoted models of a project, newest first."""
-    from ftspec.versions.registry import models_command
+    from ftspec.commands.promote import models_command
 
     return models_command(spec=spec, as_json=as_json)
 
 
 def export(run: str, out: Path, spec: Path | None, keep_adapter: bool, force: bool, as_json: bool) -> int:
     """Export a run's model as safetensors with its tokenizer and a model card (imports torch)."""
-    from ftspec.versions.export import export_command
+    from ftspec.commands.export import export_command
 
     return export_command(run, out, spec=spec, keep_adapter=keep_adapter, force=force, as_json=as_json)
 
 
 def ab(**options) -> int:
     """Read an A/B test log: per-variant rates or means, the difference with CI and p-value, power, a verdict."""
-    from ftspec.versions.ab import ab_command
+    from ftspec.commands.ab import ab_command
 
     return ab_command(**options)
 
@@ -289,9 +285,26 @@ def _add_export(commands) -> None:
 
 
 def _add_ab(commands) -> None:
-    from ftspec.versions.ab import add_ab_arguments
-
-    add_ab_arguments(_command(commands, "ab", ab))
+    p = _command(commands, "ab", ab)
+    p.epilog = ("exit codes: 0 B better or no detectable difference · 1 B worse (significantly) · 2 invalid log or "
+                "arguments · 3 internal error")
+    p.add_argument("log", nargs="?", type=Path, metavar="LOG", help="JSONL or CSV: variant, outcome[, user_id]")
+    p.add_argument("--metric", default="outcome", metavar="FIELD",
+                   help="the outcome column: a success flag, a rating, a latency (default: outcome)")
+    p.add_argument("--variant-field", default="variant", metavar="FIELD", help="the variant column (default: variant)")
+    p.add_argument("--user-field", metavar="FIELD",
+                   help="the user or session column (default: user_id, user, session_id or session if present)")
+    p.add_argument("--control", metavar="NAME", help="the control variant (default: A, control, else the first name)")
+    p.add_argument("--lower-is-better", action="store_true", default=None,
+                   help="a lower outcome is better (default: only for a metric named *latency*)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    p.add_argument("--power", type=float, default=0.8, help="target power (default: 0.8)")
+    p.add_argument("--effect", type=float, metavar="D", help="the effect to detect (B - A, in the outcome's unit)")
+    p.add_argument("--sequential", choices=("none", "obrien-fleming"), default="none",
+                   help="a boundary valid under repeated looks (needs --planned-n)")
+    p.add_argument("--planned-n", type=int, metavar="N", help="the rows the test will have in all (--sequential)")
+    p.add_argument("--plan", action="store_true", help="before the test: rows needed for --baseline-rate and --effect")
+    p.add_argument("--baseline-rate", type=float, metavar="P", help="the control's success rate (--plan)")
 
 
 COMMANDS.update({

@@ -1,4 +1,5 @@
-"""`ftspec eval SPEC [--run ID]`: score a run, write its reports, show the verdict; exit 1 when the gate fails."""
+"""`ftspec eval SPEC [--run ID] [--against RUN]`: score a run, gate it (and, with --against, on no regression against
+`promoted` or another run), write its reports, show the verdict; exit 1 when the gate fails."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from ftspec.errors import ExitCode
 
 
-def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False) -> int:
+def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False, against: str | None = None) -> int:
     from ftspec.evals.command import evaluate_run, write_reports
     from ftspec.runtime.rundir import Runs
     from ftspec.spec.load import load_spec
@@ -15,6 +16,10 @@ def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False) -
     loaded = load_spec(spec)
     run_dir = Runs.for_spec(loaded.path).pick(run_id).path
     report, log, scorer = evaluate_run(loaded, run_dir)
+    if against:
+        from ftspec.versions.gates import regression_gates
+
+        regression_gates(loaded, run_dir, against, report)
     paths = write_reports(run_dir, report, log, scorer)
     if as_json:
         from ftspec.ui.console import print_json

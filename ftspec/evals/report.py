@@ -111,6 +111,23 @@ def report_markdown(report: dict) -> str:
     lines += _slices_markdown(report.get("slices", []))
     lines += [f"**Loss curves:** {report['overfitting']['message']}", ""]
     lines += _models_markdown(report["models"])
+    regression = report.get("regression")  # `eval --against` (ftspec.versions.gates)
+    return "\n".join(lines) + "\n" + ("\n" + regression_markdown(regression) if regression else "")
+
+
+def regression_markdown(section: dict) -> str:
+    """The regression gates of `eval --against`: one row per (metric, slice), then why each failed one failed."""
+    lines = [f"### Regression gates against `{section['against']}` "
+             f"{'✅ pass' if section['passed'] else '❌ fail'}", "",
+             "| | metric | slice | n | promoted | candidate | difference (CI) | tolerance |",
+             "|---|---|---|---|---|---|---|---|"]
+    for g in section["gates"]:
+        lines.append(f"| {'✅' if g['passed'] else '❌'} | {_cell(g['label'])} | {_cell(g['slice'])} | {g['n']} | "
+                     f"{fmt(g['promoted'])} | {fmt(g['candidate'])} | {fmt(g['difference'], signed=True)} "
+                     f"{ci_text(g['difference_ci'])} | {_cell(g['tolerance'])} |")
+    failed = [g for g in section["gates"] if not g["passed"]]
+    if failed:
+        lines += ["", "**Regressions**"] + [f"- `{g['label']}` on `{g['slice']}`: {_cell(g['reason'])}" for g in failed]
     return "\n".join(lines) + "\n"
 
 
@@ -163,10 +180,11 @@ def _models_markdown(models: dict) -> list[str]:
 
 
 def report_junit(report: dict) -> str:
-    gates = report["gates"]
-    failures = sum(not g["passed"] for g in gates) + len(report["problems"])
-    suite = ET.Element("testsuite", name=f"ftspec eval {report['spec']['name']}",
-                       tests=str(len(gates) + len(report["problems"])), failures=str(failures), errors="0")
+    gates, regression = report["gates"], report.get("regression") or {"gates": []}
+    failures = sum(not g["passed"] for g in gates + regression["gates"]) + len(report["problems"])
+    tests = len(gates) + len(report["problems"]) + len(regression["gates"])
+    suite = ET.Element("testsuite", name=f"ftspec eval {report['spec']['name']}", tests=str(tests),
+                       failures=str(failures), errors="0")
     for g in gates:
         name = f"{gate_name(g)} [{g['slice']}]" + (f" vs {g['vs_baseline']}" if g["vs_baseline"] else "") \
             + f" {g['threshold']}"
@@ -182,5 +200,17 @@ def report_junit(report: dict) -> str:
         case = ET.SubElement(suite, "testcase", classname=f"ftspec.{report['spec']['name']}",
                              name=f"predictions integrity {i}")
         ET.SubElement(case, "failure", message=problem, type="IntegrityFailed").text = problem
+    _regression_cases(suite, regression, report["spec"]["name"])
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+
+
+def _regression_cases(suite: ET.Element, section: dict, project: str) -> None:
+    """One test case per regression gate of `eval --against`, a failure carrying its reason."""
+    for g in section["gates"]:
+        name = f"no regression {g['label']} [{g['slice']}] vs {section['against']} {g['tolerance']}"
+        case = ET.SubElement(suite, "testcase", classname=f"ftspec.{project}.regression", name=name)
+        if not g["passed"]:
+            ET.SubElement(case, "failure", message=g["reason"], type="Regression").text = g["reason"]
+        ET.SubElement(case, "system-out").text = (f"difference={fmt(g['difference'], signed=True)} "
+                                                  f"ci={g['difference_ci']} n={g['n']}")

@@ -51,6 +51,10 @@ def show_eval(report: dict, paths: dict[str, Path]) -> None:
     out.print(Text.assemble(("loss curves: ", "yellow" if overfit.get("detected") else ""), overfit["message"]))
     folder = paths[REPORT_JSON].parent
     out.print(f"reports: {folder}/ " + ", ".join(p.name for p in paths.values()))
+    if report.get("regression"):  # `eval --against`
+        from ftspec.ui.versions import show_regression
+
+        show_regression(report["regression"])
     if report["verdict"] == "pass":
         out.print("[bold green]gate passed[/]")
     else:

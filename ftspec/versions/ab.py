@@ -1,4 +1,5 @@
-"""`ftspec ab LOG`: read an A/B test of two model versions from production outcomes, and `ftspec ab --plan`.
+"""The stage behind `ftspec ab LOG`: read an A/B test of two model versions from production outcomes, and
+`ftspec ab --plan` (ftspec.commands.ab presents the result and exits with its code).
 
 Tests (B - A, A the control):
 - 0/1 outcomes: the two-proportion z-test (statsmodels proportions_ztest), Wilson CIs per variant, a Wald CI of the
@@ -31,35 +32,12 @@ LOOKS_SUFFIX = ".ab-looks.json"
 MAX_LOOKS_KEPT = 1000
 
 
-def add_ab_arguments(p) -> None:
-    p.epilog = ("exit codes: 0 B better or no detectable difference · 1 B worse (significantly) · 2 invalid log or "
-                "arguments · 3 internal error")
-    p.add_argument("log", nargs="?", type=Path, metavar="LOG", help="JSONL or CSV: variant, outcome[, user_id]")
-    p.add_argument("--metric", default="outcome", metavar="FIELD",
-                   help="the outcome column: a success flag, a rating, a latency (default: outcome)")
-    p.add_argument("--variant-field", default="variant", metavar="FIELD", help="the variant column (default: variant)")
-    p.add_argument("--user-field", metavar="FIELD",
-                   help="the user or session column (default: user_id, user, session_id or session if present)")
-    p.add_argument("--control", metavar="NAME", help="the control variant (default: A, control, else the first name)")
-    p.add_argument("--lower-is-better", action="store_true", default=None,
-                   help="a lower outcome is better (default: only for a metric named *latency*)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
-    p.add_argument("--power", type=float, default=0.8, help="target power (default: 0.8)")
-    p.add_argument("--effect", type=float, metavar="D", help="the effect to detect (B - A, in the outcome's unit)")
-    p.add_argument("--sequential", choices=("none", "obrien-fleming"), default="none",
-                   help="a boundary valid under repeated looks (needs --planned-n)")
-    p.add_argument("--planned-n", type=int, metavar="N", help="the rows the test will have in all (--sequential)")
-    p.add_argument("--plan", action="store_true", help="before the test: rows needed for --baseline-rate and --effect")
-    p.add_argument("--baseline-rate", type=float, metavar="P", help="the control's success rate (--plan)")
-
-
-def ab_command(log: Path | None = None, metric: str = "outcome", variant_field: str = "variant",
-               user_field: str | None = None, control: str | None = None, lower_is_better: bool | None = None,
-               alpha: float = 0.05, power: float = 0.8, effect: float | None = None, sequential: str = "none",
-               planned_n: int | None = None, plan: bool = False, baseline_rate: float | None = None,
-               as_json: bool = False) -> int:
-    from ftspec.versions.view import show_ab
-
+def ab_result(log: Path | None = None, metric: str = "outcome", variant_field: str = "variant",
+              user_field: str | None = None, control: str | None = None, lower_is_better: bool | None = None,
+              alpha: float = 0.05, power: float = 0.8, effect: float | None = None, sequential: str = "none",
+              planned_n: int | None = None, plan: bool = False, baseline_rate: float | None = None) -> dict:
+    """The plan of a test (--plan) or the reading of a log, its look recorded beside it; `exit_code` says the
+    verdict's exit code (0, or 1 when B is significantly worse)."""
     _check_levels(alpha, power)
     if plan:
         result = plan_test(baseline_rate, effect, alpha, power)
@@ -74,13 +52,7 @@ def ab_command(log: Path | None = None, metric: str = "outcome", variant_field: 
         result = analyse(data, control=control, lower_is_better=lower_is_better, alpha=alpha, power=power,
                          effect=effect, sequential=sequential, planned_n=planned_n, earlier_rows=earlier)
         result["warnings"] += record_look(Path(log), looks, result, earlier, sequential)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(result)
-    else:
-        show_ab(result)
-    return result["exit_code"]
+    return result
 
 
 def _check_levels(alpha: float, power: float) -> None:

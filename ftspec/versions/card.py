@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ftspec.evals.gates import fmt
+from ftspec.runtime.rundir import REPORT_JSON, RunDir
 
 
 def _json(path: Path) -> dict:
@@ -108,14 +109,14 @@ def _serving(written: dict) -> list[str]:
             "training and evaluation, and generation was greedy."]
 
 
-def model_card(loaded, run_dir: Path, written: dict, prompt_format: dict | None, audit: dict | None) -> str:
+def model_card(loaded, run: RunDir, written: dict, prompt_format: dict | None, audit: dict | None) -> str:
     spec = loaded.spec
-    report, manifest = _json(run_dir / "report.json"), _json(run_dir / "manifest.json")
+    report, manifest = _json(run.report(REPORT_JSON)), _json(run.manifest)
     req = spec.requirements
     data_files = {name: getattr(spec.data, name) for name in ("train", "eval", "adversarial", "regression")}
-    lines = [metadata(spec, run_dir.name, manifest, written, data_hashes(loaded, manifest)), f"# {spec.name}", "",
+    lines = [metadata(spec, run.id, manifest, written, data_hashes(loaded, manifest)), f"# {spec.name}", "",
              spec.description or "", "",
-             f"Fine-tuned from `{spec.models[0].hub or spec.models[0].name}` by ftspec, run `{run_dir.name}` "
+             f"Fine-tuned from `{spec.models[0].hub or spec.models[0].name}` by ftspec, run `{run.id}` "
              f"(verdict: {report.get('verdict', 'not evaluated')}).", "",
              "## Intended use", "", req.objective or "Not stated in the spec.", ""]
     lines += [f"- {use}" for use in req.use_cases] + ["", "## Training data", ""]

@@ -1,4 +1,5 @@
-"""`ftspec compare RUN_A RUN_B`: the fine-tuned model of run B against run A's, row by row on the same eval set.
+"""The stage behind `ftspec compare RUN_A RUN_B`: the fine-tuned model of run B against run A's, row by row on the
+same eval set (ftspec.commands.compare presents it).
 
 Rows are paired by (slice, id). Two runs are comparable only when they scored the same examples against the same
 references: each run's eval set is fingerprinted by (slice, id, reference), and a difference is refused unless the
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftspec.errors import UsageError
+from ftspec.runtime.rundir import RunDir
 
+COMPARE_HTML = "compare.html"  # written into the newer run's folder
 ROWS_SHOWN = 200  # changed rows kept in the JSON; the worst come first
 TEXT_LIMIT = 2000  # characters of a prompt or output kept per changed row
 
@@ -33,11 +36,12 @@ class RunScores:
         return self.run_dir.name
 
 
-def load_run(loaded, run_dir: Path) -> RunScores:
+def load_run(loaded, run: RunDir) -> RunScores:
     from ftspec.evals.gates import TUNED, Scorer
     from ftspec.evals.metrics import MetricContext
     from ftspec.evals.runs import read_predictions
 
+    run_dir = run.path
     predictions = read_predictions(run_dir)
     scorer = Scorer(loaded.spec, predictions.rows, MetricContext(loaded.root))
     tuned = scorer.by_model.get(TUNED, [])
@@ -84,7 +88,7 @@ def comparison_plan(spec) -> list[tuple[object, str]]:
     return [(m, s) for s in dict.fromkeys(slices) for m in metrics]
 
 
-def compare_runs(loaded, run_a: Path, run_b: Path, *, intersection: bool = False) -> dict:
+def compare_runs(loaded, run_a: RunDir, run_b: RunDir, *, intersection: bool = False) -> dict:
     from ftspec.versions.pairing import compare_cells
 
     if not loaded.spec.metrics:
@@ -116,54 +120,26 @@ def compare_runs(loaded, run_a: Path, run_b: Path, *, intersection: bool = False
     }
 
 
-def resolve_run(root: Path, ref: str) -> Path:
-    """A run folder from `last`, `promoted`, an id or a unique prefix of one."""
-    from ftspec.evals.runs import run_ids
-    from ftspec.runtime.rundir import matching
-
-    runs_dir = root / "runs"
-    if ref == "promoted":
-        from ftspec.versions.registry import promoted_run_id
-
-        ref = promoted_run_id(root)
-    ids = run_ids(runs_dir)
-    if not ids:
-        raise UsageError(f"no runs under {runs_dir}", "start one with `ftspec run SPEC`")
-    found = matching(ids, ref)
-    if len(found) != 1:
-        shown = ", ".join(ids[-5:])
-        what = f"no run `{ref}`" if not found else f"`{ref}` matches {len(found)} runs"
-        raise UsageError(f"{what} under {runs_dir}", f"name a run by `last`, `promoted`, an id or a prefix: {shown}")
-    return runs_dir / found[0]
-
-
-def find_spec(spec: Path | None) -> Path:
-    """The project spec: --spec, else project.yaml in the working folder."""
-    path = Path(spec) if spec is not None else Path("project.yaml")
-    if not path.is_file():
-        raise UsageError(f"no spec at {path}", "pass --spec PATH (the project's YAML spec)")
-    return path
-
-
-def compare_command(run_a: str, run_b: str, spec: Path | None = None, as_json: bool = False,
-                    intersection: bool = False, markdown: Path | None = None) -> int:
-    from ftspec.fsutil import atomic_write_text
+def compare_project(spec: Path | None, ref_a: str, ref_b: str, *, intersection: bool = False,
+                    markdown: Path | None = None) -> dict:
+    """`ftspec compare`: the comparison, its HTML page written into the newer run's folder (its path in the result
+    as `html`) and, with `markdown`, the Markdown text written there."""
     from ftspec.spec.load import load_spec
-    from ftspec.versions.view import compare_html, compare_markdown, show_compare
+    from ftspec.versions.refs import find_spec, resolve_run
 
     loaded = load_spec(find_spec(spec))
-    dir_a, dir_b = resolve_run(loaded.root, run_a), resolve_run(loaded.root, run_b)
-    result = compare_runs(loaded, dir_a, dir_b, intersection=intersection)
-    newer = max(dir_a, dir_b, key=lambda p: p.name)
-    html_path = newer / "compare.html"
+    run_a, run_b = resolve_run(loaded, ref_a), resolve_run(loaded, ref_b)
+    result = compare_runs(loaded, run_a, run_b, intersection=intersection)
+    write_comparison(result, max(run_a, run_b, key=lambda run: run.id), markdown)
+    return result
+
+
+def write_comparison(result: dict, newer: RunDir, markdown: Path | None) -> None:
+    from ftspec.fsutil import atomic_write_text
+    from ftspec.versions.text import compare_html, compare_markdown
+
+    html_path = newer.path / COMPARE_HTML
     atomic_write_text(html_path, compare_html(result))
     result["html"] = str(html_path)
     if markdown is not None:
         atomic_write_text(Path(markdown), compare_markdown(result))
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(result)
-    else:
-        show_compare(result)
-    return 0

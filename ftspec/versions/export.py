@@ -1,6 +1,6 @@
-"""`ftspec export RUN --out DIR`: a run's model as a folder to ship: safetensors weights (a LoRA adapter merged into
-its base, or kept apart with --keep-adapter), the tokenizer with its chat template, the prompt format the run used,
-and a model card (README.md, the Hugging Face format) written from the spec and the run.
+"""The stage behind `ftspec export RUN --out DIR`: a run's model as a folder to ship: safetensors weights (a LoRA
+adapter merged into its base, or kept apart with --keep-adapter), the tokenizer with its chat template, the prompt
+format the run used, and a model card (README.md, the Hugging Face format) written from the spec and the run.
 
 torch, transformers and peft are imported inside `export_model` only. The folder is written beside DIR and swapped
 in whole, so an interrupted export never leaves half a model.
@@ -13,7 +13,9 @@ import shutil
 from pathlib import Path
 
 from ftspec.errors import UsageError
+from ftspec.runtime.rundir import MODEL, RunDir
 
+PROMPT_FORMAT = "prompt_format.json"  # the build's prompt format, shipped beside the model
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 
@@ -61,7 +63,7 @@ def export_model(loaded, model_dir: Path, staging: Path, keep_adapter: bool) -> 
 
 
 def prompt_format_of(loaded) -> dict | None:
-    path = loaded.root / "build" / "prompt_format.json"
+    path = loaded.root / "build" / PROMPT_FORMAT
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -85,39 +87,39 @@ def audit_summary(loaded) -> dict | None:
     return {"flagged": sum(counts.values()), "by_check": counts}
 
 
-def export_command(run: str, out: Path, spec: Path | None = None, keep_adapter: bool = False, force: bool = False,
-                   as_json: bool = False) -> int:
-    from ftspec.fsutil import atomic_write_text, swap_in_folder
+def export_run(spec: Path | None, ref: str, out: Path, keep_adapter: bool = False, force: bool = False) -> dict:
+    """`ftspec export RUN --out DIR`: the folder written, swapped in whole; returns what was written (its JSON)."""
     from ftspec.spec.load import load_spec
-    from ftspec.versions.card import model_card
-    from ftspec.versions.compare import find_spec, resolve_run
+    from ftspec.versions.refs import find_spec, resolve_run
 
     loaded = load_spec(find_spec(spec))
-    run_dir = resolve_run(loaded.root, run)
-    model_dir = run_dir / "model"
-    if not model_dir.is_dir():
-        raise UsageError(f"run {run_dir.name} has no model/ folder", "export a run whose training finished")
+    run = resolve_run(loaded, ref)
+    if not run.model.is_dir():
+        raise UsageError(f"run {run.id} has no {MODEL}/ folder", "export a run whose training finished")
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not force:
         raise UsageError(f"{out} exists and is not empty", "pass --force to replace it, or choose another --out")
+    written = write_export(loaded, run, out, keep_adapter)
+    return {"run_id": run.id, "out": str(out), "kind": written["kind"], "files": sorted(p.name for p in out.iterdir())}
+
+
+def write_export(loaded, run: RunDir, out: Path, keep_adapter: bool) -> dict:
+    """Model, tokenizer, prompt format and card into a folder beside `out`, then swapped in; nothing half-written
+    is left when it fails."""
+    from ftspec.fsutil import atomic_write_text, swap_in_folder
+    from ftspec.versions.card import model_card
+
     staging = out.parent / f".{out.name}.export-partial"
     shutil.rmtree(staging, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        written = export_model(loaded, model_dir, staging, keep_adapter)
+        written = export_model(loaded, run.model, staging, keep_adapter)
         fmt = prompt_format_of(loaded)
         if fmt is not None:
-            atomic_write_text(staging / "prompt_format.json", json.dumps(fmt, indent=2) + "\n")
-        atomic_write_text(staging / "README.md", model_card(loaded, run_dir, written, fmt, audit_summary(loaded)))
+            atomic_write_text(staging / PROMPT_FORMAT, json.dumps(fmt, indent=2) + "\n")
+        atomic_write_text(staging / "README.md", model_card(loaded, run, written, fmt, audit_summary(loaded)))
         swap_in_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    files = sorted(p.name for p in out.iterdir())
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json({"run_id": run_dir.name, "out": str(out), "kind": written["kind"], "files": files})
-    else:
-        print(f"exported run {run_dir.name} ({written['kind']} model) to {out}: {', '.join(files)}")
-    return 0
+    return written

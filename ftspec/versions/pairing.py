@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from ftspec.evals.gates import TUNED
 from ftspec.evals.metrics import metric_label
-from ftspec.spec.vocab import FIXED_SLICES, METRICS
+from ftspec.metrics import METRICS
+from ftspec.spec.vocab import FIXED_SLICES
 
 
 @dataclass

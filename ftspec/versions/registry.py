@@ -12,9 +12,11 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ftspec.errors import ExitCode, UsageError
+from ftspec.runtime.rundir import REPORT_JSON, RunDir
 
 REGISTRY = "models.json"
 FORMAT = 1
@@ -76,22 +78,22 @@ def _json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def run_record(run_dir: Path, forced: bool) -> dict:
-    report = _json(run_dir / "report.json")
-    manifest = _json(run_dir / "manifest.json")
-    spec_file = run_dir / "spec.yaml"
+def run_record(run: RunDir, forced: bool) -> dict:
+    report = _json(run.report(REPORT_JSON))
+    manifest = _json(run.manifest)
+    spec_file = run.spec_snapshot
     gates = [{k: g.get(k) for k in ("label", "slice", "vs_baseline", "threshold", "value", "ci", "margin", "passed")}
              for g in report.get("gates", []) if isinstance(g, dict)]
     return {
-        "run_id": run_dir.name,
+        "run_id": run.id,
         "promoted_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "by": os.environ.get("FTSPEC_USER") or _user(),
         "forced": forced,
         "verdict": report.get("verdict"),
         "hashes": {"spec": file_sha256(spec_file) if spec_file.is_file() else (report.get("spec") or {}).get("sha256"),
                    "data": manifest.get("data") or {},
-                   "build": file_sha256(run_dir / "manifest.json") if (run_dir / "manifest.json").is_file() else None,
-                   "weights": weights_hashes(run_dir / "model")},
+                   "build": file_sha256(run.manifest) if run.manifest.is_file() else None,
+                   "weights": weights_hashes(run.model)},
         "gates": gates,
     }
 
@@ -103,51 +105,44 @@ def _user() -> str:
         return "unknown"
 
 
-def promote(root: Path, run_dir: Path, force: bool = False) -> dict:
+def promote(root: Path, run: RunDir, force: bool = False) -> dict:
     from ftspec.fsutil import atomic_write_text
 
-    report = _json(run_dir / "report.json")
+    report = _json(run.report(REPORT_JSON))
     verdict = report.get("verdict")
     if verdict != "pass" and not force:
-        why = "has no report.json (it was never evaluated)" if not report else f"failed its gates (verdict {verdict})"
-        raise NotPromotable(f"run {run_dir.name} {why}",
-                            f"score it with `ftspec eval SPEC --run {run_dir.name}`, or pass --force (recorded)")
+        why = (f"has no {REPORT_JSON} (it was never evaluated)" if not report
+               else f"failed its gates (verdict {verdict})")
+        raise NotPromotable(f"run {run.id} {why}",
+                            f"score it with `ftspec eval SPEC --run {run.id}`, or pass --force (recorded)")
     registry = read_registry(root)
-    entry = run_record(run_dir, forced=force and verdict != "pass")
+    entry = run_record(run, forced=force and verdict != "pass")
     registry["promoted"] = entry["run_id"]
     registry["history"].append(entry)
     atomic_write_text(registry_path(root), json.dumps(registry, indent=2) + "\n")
     return entry
 
 
-def promote_command(run: str, spec: Path | None = None, force: bool = False, as_json: bool = False) -> int:
+@dataclass(frozen=True)
+class Promoted:
+    """What `ftspec promote` did: the history entry it appended (its JSON output) and the registry's file."""
+
+    entry: dict
+    registry: Path
+
+
+def promote_project(spec: Path | None, ref: str, force: bool = False) -> Promoted:
+    """`ftspec promote RUN`: resolve the run among the spec's runs and record it."""
     from ftspec.spec.load import load_spec
-    from ftspec.versions.compare import find_spec, resolve_run
+    from ftspec.versions.refs import find_spec, resolve_run
 
     loaded = load_spec(find_spec(spec))
-    entry = promote(loaded.root, resolve_run(loaded.root, run), force=force)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(entry)
-    else:
-        note = " (forced: it did not pass its gates)" if entry["forced"] else ""
-        print(f"promoted {entry['run_id']}{note}; recorded in {registry_path(loaded.root)}")
-    return 0
+    return Promoted(promote(loaded.root, resolve_run(loaded, ref), force=force), registry_path(loaded.root))
 
 
-def models_command(spec: Path | None = None, as_json: bool = False) -> int:
+def project_registry(spec: Path | None) -> dict:
+    """`ftspec models`: the registry of the project's spec (an empty history when nothing was promoted)."""
     from ftspec.spec.load import load_spec
-    from ftspec.versions.compare import find_spec
+    from ftspec.versions.refs import find_spec
 
-    loaded = load_spec(find_spec(spec))
-    registry = read_registry(loaded.root)
-    if as_json:
-        from ftspec.ui.console import print_json
-
-        print_json(registry)
-    else:
-        from ftspec.versions.view import show_models
-
-        show_models(registry["history"], registry.get("promoted"))
-    return 0
+    return read_registry(load_spec(find_spec(spec)).root)

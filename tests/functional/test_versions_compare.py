@@ -145,6 +145,30 @@ def test_the_same_run_against_itself_passes_and_without_against_nothing_changes(
     assert "regression" not in json.loads(plain.stdout)
 
 
+def test_the_terminal_and_the_step_summary_show_the_regression_gates_before_the_verdict(tmp_path):
+    spec = _regression_project(tmp_path, {"exact_match": ">= -0.05"})
+    summary = tmp_path / "summary.md"
+    result = invoke(["eval", spec, "--run", RUN_B, "--against", "promoted"], env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "gate failed (exit 1)"
+    assert lines.index(f"regression gates against {RUN_A}: fail") < len(lines) - 1
+    assert any(line.startswith("  ✗ exact_match [adversarial] B-A -0.3") for line in lines)
+    written = summary.read_text()
+    assert written.count(f"### Regression gates against `{RUN_A}` ❌ fail") == 1
+    assert written == (tmp_path / "runs" / RUN_B / "report.md").read_text()
+
+
+def test_an_unknown_run_names_every_kind_of_reference(tmp_path):
+    spec = project(tmp_path)
+    run_pair(tmp_path, tuned(answers(10)), tuned(answers(10)))
+    missing = invoke(["compare", "20991231", "last", "--spec", spec])
+    assert missing.exit_code == 2 and "no run `20991231`" in missing.stderr
+    assert "`last`, `promoted`, an id or a unique prefix" in missing.stderr and RUN_A in missing.stderr
+    ambiguous = invoke(["promote", "2025", "--spec", spec])
+    assert ambiguous.exit_code == 2 and "`2025` matches 2 runs" in ambiguous.stderr
+
+
 def test_without_a_tolerance_only_a_significant_drop_fails(tmp_path):
     spec = _regression_project(tmp_path, {})
     result = invoke(["eval", spec, "--run", RUN_B, "--against", "promoted", "--json"])

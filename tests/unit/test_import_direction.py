@@ -1,6 +1,7 @@
 """The import direction between ftspec's packages, read from the source (every import, the ones inside functions too):
 
-    cli -> commands -> ui -> stages        stages: compiler, runtime, evals, data, spec, ... and errors, fsutil
+    cli -> commands -> ui -> stages        stages: compiler, runtime, evals, data, spec, versions, ... and errors,
+                                           fsutil
 
 Stages return results and never import ui or commands; ui may import the stages' types but no command; nothing but
 cli imports commands. A two-way tie closed by a function-level import is still a tie, so it is caught here.
@@ -72,6 +73,7 @@ def violations(graph: dict[str, set[str]]) -> list[str]:
 def test_stages_never_import_ui_or_commands_and_only_cli_imports_commands():
     graph = sources()
     assert any(layer(m) == "commands" for m in graph) and any(layer(m) == "ui" for m in graph)
+    assert any(layer(m) == "versions" for m in graph) and "versions" not in PRESENTATION  # checked as a stage
     assert violations(graph) == []
 
 
