@@ -311,6 +311,15 @@ REGISTRY: dict[str, Callable[[list[dict], MetricSpec, MetricContext], Scored]] =
 }
 
 
+def _register_retrieval_metrics() -> None:
+    from ftspec.evals.retrieval_metrics import SCORERS
+
+    REGISTRY.update(SCORERS)
+
+
+_register_retrieval_metrics()
+
+
 def metric_label(metric: MetricSpec) -> str:
     """A name that tells apart two metrics of the same kind (two regexes, two schemas)."""
     if metric.pattern is not None:

@@ -116,6 +116,8 @@ class Data(Strict):
     prompt_template: str | None = Field(None, description="used where the model has no chat template")
     system_prompt: str | None = None
     quality: Quality = Field(default_factory=Quality)
+    documents: PathList | None = Field(None, description="the corpus for retrieval: files or folders of .txt, .md, "
+                                                         "or JSONL rows with id and text")
 
 class ModelSpec(Strict):
     name: str
@@ -172,6 +174,12 @@ class Evaluation(Strict):
     gate_on_lower_bound: bool = False
     max_examples: int | None = Field(None, ge=1, description="cap on eval rows per slice")
 
+class Retrieval(Strict):
+    retriever: Literal["bm25"] = "bm25"
+    chunk_size: int = Field(200, ge=8, description="words per passage")
+    overlap: int = Field(40, ge=0, description="words a passage shares with the previous one")
+    k: int = Field(3, ge=1, description="passages put in the prompt")
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -184,3 +192,4 @@ class ProjectSpec(Strict):
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
     tracking: Tracker = "none"
+    retrieval: Retrieval = Field(default_factory=Retrieval)

@@ -40,6 +40,9 @@ METRICS: dict[str, MetricInfo] = {
     "perplexity": MetricInfo(False, doc="perplexity of the reference under the model"),
     "latency_p50": MetricInfo(False, unit="ms", doc="median generation latency per example"),
     "latency_p95": MetricInfo(False, unit="ms", doc="95th-percentile generation latency per example"),
+    "recall_at_k": MetricInfo(True, doc="share of the eval row's gold documents among those retrieved (RAG)"),
+    "mrr": MetricInfo(True, doc="mean reciprocal rank of the first gold document retrieved (RAG)"),
+    "cites": MetricInfo(True, doc="share of answers citing a retrieved document as [id] (RAG)"),
 }
 
 # Audit checks (a contract: these names appear in `audit.findings[].check`) and their default severity.
