@@ -22,8 +22,8 @@ LOG = Path("logs") / "baseline.log"
 
 def rung_label(rung: str, k: int | None = None) -> str:
     shots = f" (k={k})" if k else ""
-    return {"zero_shot": "zero-shot", "few_shot": f"few-shot{shots}", "retrieved_few_shot": f"retrieved few-shot{shots}",
-            "rag": "RAG"}.get(rung, rung)
+    return {"zero_shot": "zero-shot", "few_shot": f"few-shot{shots}",
+            "retrieved_few_shot": f"retrieved few-shot{shots}", "rag": "RAG"}.get(rung, rung)
 
 
 def few_shot_k(result: CheckResult) -> int:
@@ -38,9 +38,9 @@ def rungs_for(result: CheckResult) -> list[str]:
 
 def render_script(result: CheckResult, index: int, model: ModelSpec, folder: Path, rungs: list[str]) -> dict[str, str]:
     """baseline.py and prompt_format.json for one candidate model, paths relative to `folder`."""
+    from ftspec.compiler.build import ftspec_version
     from ftspec.compiler.decide import _prompt_format, _resolve_model
     from ftspec.compiler.render import make_environment, prompt_format
-    from ftspec.compiler.build import ftspec_version
 
     loaded, plan = result.loaded, result.plan
     info = _resolve_model(loaded, index, model, [])

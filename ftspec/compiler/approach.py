@@ -84,8 +84,8 @@ def choose_approach(loaded: LoadedSpec, cost: CostComparison | None) -> Approach
     plateaued = [o for o in outcomes if o.plateaued and o.approach in (*PROMPT_APPROACHES, "rag")]
     for o in plateaued:
         metric, score, bar = o.missed[0]
-        r.append(reason(loaded, f"{o.approach} was tried and plateaued (declared): {metric} {score:g} misses {bar}; "
-                                "fine-tune", "requirements", "tried", o.index, "scores", metric))
+        r.append(reason(loaded, f"{o.approach} was tried and plateaued (declared): {metric} {score:g} misses "
+                                f"{bar}; fine-tune", "requirements", "tried", o.index, "scores", metric))
     meeting = [o for o in outcomes if o.meets_bar and o.approach in (*PROMPT_APPROACHES, "rag")]
     for o in outcomes:
         if o.approach == "fine_tuning":

@@ -88,7 +88,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     if fine_tune and info is not None:
         hyper = choose_hyperparameters(loaded, option.method, option.adapter, rows, _context(info),
                                        setup.gradient_checkpointing, setup.batch_size)
-    if outcome.approach not in ("fine_tuning", "fine_tuning_and_rag"):  # the memory reasons still say what fine-tuning would take, should prompting plateau
+    if outcome.approach not in ("fine_tuning", "fine_tuning_and_rag"):  # what fine-tuning would take, if it plateaus
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons
     prompt_format = _prompt_format(loaded, info, plan_reasons)
