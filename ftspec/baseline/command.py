@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
 from ftspec.baseline import ladder
 from ftspec.baseline.keys import data_key, measurement_keys
 from ftspec.baseline.scoring import score_rung
-from ftspec.baseline.store import new_folder, write_record
+from ftspec.baseline.store import Stored, new_folder, stored, write_record
 from ftspec.compiler.pipeline import CheckResult, check_project
 from ftspec.errors import ExitCode, UsageError
+from ftspec.evals.runs import PREDICTIONS
 from ftspec.fsutil import atomic_write_text
 from ftspec.spec.models import ModelSpec
 
@@ -47,7 +49,12 @@ def measure(result: CheckResult, index: int, model: ModelSpec, data: str) -> dic
     write_record(folder, record)
     for name, text in ladder.render_script(result, index, model, folder, rungs).items():
         atomic_write_text(folder / name, text)
-    seconds = ladder.generate(folder, rungs)
+    earlier = reusable(loaded.root, model.name, keys, rungs)
+    if earlier is not None:  # same prompts, data and model: only the gates changed, so rescore its predictions
+        seconds = copy_predictions(earlier, folder, rungs)
+        record["predictions_from"] = earlier.id
+    else:
+        seconds = ladder.generate(folder, rungs)
     for rung in rungs:
         scores = score_rung(loaded, folder / rung, ladder.RUNG_MODELS[rung])
         atomic_write_text(folder / rung / "scores.json", json.dumps(scores, indent=2) + "\n")
@@ -58,6 +65,22 @@ def measure(result: CheckResult, index: int, model: ModelSpec, data: str) -> dic
     write_record(folder, record)
     record["folder"] = str(folder)
     return record
+
+
+def reusable(spec_root: Path, model: str, keys: dict, rungs: list[str]) -> Stored | None:
+    """The newest measurement whose predictions this one would regenerate byte for byte."""
+    same = ("generation", "data", "model")
+    for earlier in stored(spec_root, model):
+        if all(earlier.record["keys"].get(k) == keys[k] for k in same) and set(rungs) <= set(earlier.record["rungs"]):
+            return earlier
+    return None
+
+
+def copy_predictions(earlier: Stored, folder: Path, rungs: list[str]) -> dict[str, float]:
+    for rung in rungs:
+        (folder / rung).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(earlier.folder / rung / PREDICTIONS, folder / rung / PREDICTIONS)
+    return {rung: earlier.record["rungs"][rung].get("seconds") for rung in rungs}
 
 
 def baseline_command(spec: Path, model: str | None = None, as_json: bool = False) -> int:

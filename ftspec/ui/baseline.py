@@ -23,7 +23,9 @@ def ladder_table(record: dict) -> Table:
     first = next(iter(rungs.values()), {"gates": []})
     columns = [Text(g["label"] + ("" if g["slice"] == "all" else f" on {g['slice']}") + f" {g['threshold']}")
                for g in first["gates"]]
-    table = Table("rung", *columns, "seconds", "verdict", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    for header in ("rung", *columns, "seconds", "verdict"):
+        table.add_column(header)
     for rung in rungs.values():
         verdict = "[green]pass[/]" if rung["passed"] else "[bold red]miss[/]"
         seconds = "" if rung.get("seconds") is None else f"{rung['seconds']:.1f}"
