@@ -22,6 +22,7 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_metrics(loaded, add)
     _check_data(loaded, add)
     _check_models(loaded, add)
+    _check_documents(loaded, add)
     return problems
 
 
@@ -95,3 +96,11 @@ def _check_models(loaded: LoadedSpec, add) -> None:
         elif model.params is None:
             add(here, f"`params` is required for hub model `{model.hub}`",
                 "ftspec never downloads to count parameters; add e.g. `params: 0.5B`")
+
+
+def _check_documents(loaded: LoadedSpec, add) -> None:
+    """data.documents: each a file (.txt, .md, .jsonl) or a folder of them, relative to the spec."""
+    for i, relative in enumerate(loaded.spec.data.documents or []):
+        if not loaded.resolve(relative).exists():
+            add(("data", "documents", i), f"no such file or folder: {relative}",
+                f"paths are relative to the spec's folder ({loaded.root})")
