@@ -1,5 +1,5 @@
-"""The bundled demo, end to end as `make demo` runs it: check -> baseline -> build -> run -> eval. The fine-tuned tiny model
-passes the gate; the base model's baselines, scored on the same rows, do not."""
+"""The bundled demo, end to end as `make demo` runs it: check -> baseline -> build -> run -> eval. The fine-tuned
+tiny model passes the gate; the base model's baselines, scored on the same rows, do not."""
 
 from __future__ import annotations
 
