@@ -23,7 +23,8 @@ def demo_copy(tmp_path: Path, metrics: str | None = None, max_examples: int = 30
     text = TRIED.sub("", spec.read_text(encoding="utf-8"))
     if metrics is not None:
         text = re.sub(r"(?ms)^metrics:\n.*?\n\n", f"metrics:\n{metrics}\n\n", text)
-    spec.write_text(text + f"\nevaluation:\n  max_examples: {max_examples}\n", encoding="utf-8")
+    spec.write_text(text.replace("\nevaluation:\n", f"\nevaluation:\n  max_examples: {max_examples}\n"),
+                    encoding="utf-8")
     return project
 
 
