@@ -77,21 +77,26 @@ def cached_evidence(loaded: LoadedSpec) -> Evidence:
     return hit[1]
 
 
-def gate_text(gate: dict) -> str:
-    from ftspec.evals.gates import fmt
-    from ftspec.evals.report import ci_text
+def _number(value: float | None) -> str:
+    """As `ftspec eval` writes a value (evals.gates.fmt), without importing the scorers into `check`."""
+    return "n/a" if value is None else f"{value + 0.0:.4g}"
 
+
+def gate_text(gate: dict) -> str:
     where = "" if gate["slice"] == "all" else f" on {gate['slice']}"
-    return f"{gate['label']}{where} {fmt(gate['value'])} {ci_text(gate.get('value_ci'))}"
+    ci = gate.get("value_ci")
+    interval = "n/a" if not ci else f"[{_number(ci[0])}, {_number(ci[1])}]"
+    return f"{gate['label']}{where} {_number(gate['value'])} {interval}"
 
 
 def best_rung(evidence: Evidence) -> tuple[Measurement, Rung] | None:
-    """The rung that came closest: most gates passed, then the highest first gated value."""
+    """The rung that came closest: most gates passed, then the highest first gated value; on a tie the later rung
+    (the most prompting could do)."""
     def closeness(item):
         gates = item[1].gates
         first = gates[0]["value"] if gates and gates[0]["value"] is not None else float("-inf")
         return item[1].passed_gates, first if gates and gates[0]["higher_is_better"] else -first
-    return max(evidence.rungs, key=closeness, default=None)
+    return max(reversed(evidence.rungs), key=closeness, default=None)
 
 
 def passing_text(measurement: Measurement, rung: Rung) -> str:

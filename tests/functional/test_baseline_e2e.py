@@ -86,6 +86,9 @@ def test_retrieved_few_shot_passes_so_the_decision_is_prompting(tmp_path: Path, 
     bar = round((value["retrieved_few_shot"] + others) / 2, 6)
     spec = project / "project.yaml"
     spec.write_text(spec.read_text(encoding="utf-8").replace('"<= 1000"', f'"<= {bar}"'), encoding="utf-8")
+    stale = decision(project)  # a measurement scored against other gates is not evidence for these
+    assert any(f"baselines/{first['id']} (tiny-llama) is stale: the spec's metrics changed" in r["text"]
+               for r in stale["reasons"])
 
     second = json.loads(ok(run_cli("baseline", "project.yaml", "--json", cwd=project)).stdout)["baselines"][0]
     assert second["predictions_from"] == first["id"]  # only the gate changed: the predictions are rescored
