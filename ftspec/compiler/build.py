@@ -152,6 +152,9 @@ def render_project(result: CheckResult, folder: Path, force: bool = False) -> Bu
     files = render_rag(result, plan, folder, version) if rag else render_build(plan, paths, TEMPLATES_DIR, version)
     files.update(decision_files(result, plan, folder))
     commands = {"eval": f"python {RAG_SCRIPT} --output-dir RUN_DIR"} if rag else run_commands(plan)
+    if plan.decision.approach == "fine_tuning_and_rag" and result.loaded.spec.data.documents:
+        files.update(render_rag(result, plan, folder, version))  # the fine-tuned model with retrieval, scored apart
+        commands["rag_eval"] = f"python {RAG_SCRIPT} --output-dir RUN_DIR-rag --model-dir RUN_DIR/model"
     manifest = {
         "ftspec_build": MANIFEST_FORMAT,
         "project": plan.project,
