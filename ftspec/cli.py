@@ -339,6 +339,21 @@ def version() -> str:
         return __version__
 
 
+def baseline(spec: Path, model: str | None, as_json: bool) -> int:
+    """Measure the prompting ladder (zero-shot, few-shot, retrieved few-shot, RAG) on the eval set, before training."""
+    from ftspec.commands.baseline import baseline_command
+
+    return baseline_command(spec, model=model, as_json=as_json)
+
+
+def _add_baseline(commands) -> None:
+    p = _spec(_command(commands, "baseline", baseline))
+    p.add_argument("--model", metavar="NAME", help="measure this candidate model only (default: each with a path)")
+
+
+COMMANDS["baseline"] = _add_baseline
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command tree, or with `only` the one command named on the command line: building the eleven
     subparsers costs more than parsing (~6 ms a run), and a named command's own --help needs none of the others."""

@@ -111,6 +111,7 @@ class Scorers(Mapping):
 
 _SCORERS = "ftspec.evals.metrics"
 _TARGETS = "ftspec.data.targets"
+_RETRIEVAL = "ftspec.evals.retrieval_metrics"
 _SHARE = {"low": 0.0, "high": 1.0, "share": True}
 _TIME = {"low": 0.0, "high": None, "unit": "ms", "fields": ("latency_ms",),
          "bootstrap": RESAMPLE + "; only the rows timed one request at a time (batch size 1) count"}
@@ -137,6 +138,12 @@ for _metric in (
            f"{_SCORERS}:latency_p50", aggregate="50th percentile of the timed requests", **_TIME),
     Metric("latency_p95", "95th-percentile latency of one request (batch size 1), in ms", False,
            f"{_SCORERS}:latency_p95", aggregate="95th percentile of the timed requests", **_TIME),
+    Metric("recall_at_k", "share of the eval row's gold documents among those retrieved (RAG)", True,
+           f"{_RETRIEVAL}:recall_at_k_metric", fields=("retrieved", "gold_documents"), **_SHARE),
+    Metric("mrr", "mean reciprocal rank of the first gold document retrieved (RAG)", True,
+           f"{_RETRIEVAL}:mrr_metric", fields=("retrieved", "gold_documents"), **_SHARE),
+    Metric("cites", "share of answers citing a retrieved document as [id] (RAG)", True,
+           f"{_RETRIEVAL}:cites_metric", fields=("prediction", "retrieved"), **_SHARE),
 ):
     register(_metric)
 

@@ -22,6 +22,7 @@ PROMPT_APPROACHES = ("prompting", "few_shot_prompting")
 class ApproachResult:
     approach: Approach
     reasons: list[Reason] = field(default_factory=list)
+    provisional: Approach | None = None  # what the needs point to while nothing is measured (build --force builds it)
 
 
 @dataclass
@@ -79,11 +80,12 @@ def choose_approach(loaded: LoadedSpec, cost: CostComparison | None) -> Approach
 
     outcomes = tried_outcomes(loaded)
     tried_any = bool(loaded.spec.requirements.tried)
+    evidence = baseline_evidence(loaded)
     plateaued = [o for o in outcomes if o.plateaued and o.approach in (*PROMPT_APPROACHES, "rag")]
     for o in plateaued:
         metric, score, bar = o.missed[0]
-        r.append(reason(loaded, f"{o.approach} was tried and plateaued: {metric} {score:g} misses {bar}; "
-                                "fine-tune", "requirements", "tried", o.index, "scores", metric))
+        r.append(reason(loaded, f"{o.approach} was tried and plateaued (declared): {metric} {score:g} misses "
+                                f"{bar}; fine-tune", "requirements", "tried", o.index, "scores", metric))
     meeting = [o for o in outcomes if o.meets_bar and o.approach in (*PROMPT_APPROACHES, "rag")]
     for o in outcomes:
         if o.approach == "fine_tuning":
@@ -95,6 +97,12 @@ def choose_approach(loaded: LoadedSpec, cost: CostComparison | None) -> Approach
                             "requirements", "tried", o.index))
 
     cost_says_ft = _cost_reason(loaded, cost, r)
+    r.extend(Reason(text=text) for text in evidence.stale)
+    if evidence.measurements:  # a measurement wins over a declaration
+        return _from_measurements(evidence, out, bool(knowledge), cost_says_ft, bool(plateaued))
+    declared = [o for o in outcomes if o.approach in (*PROMPT_APPROACHES, "rag") and (o.met or o.missed)]
+    if not declared and not cost_says_ft:
+        return _start_simple(loaded, out, bool(knowledge), bool(behaviour))
     wants_ft = bool(plateaued) or cost_says_ft or bool(behaviour)
     if behaviour and not tried_any:
         r.append(reason(loaded, f"nothing tried yet, but a prompt cannot reliably teach {' and '.join(behaviour)}: "
@@ -120,6 +128,45 @@ def choose_approach(loaded: LoadedSpec, cost: CostComparison | None) -> Approach
         if not tried_any:
             r.append(reason(loaded, "nothing tried yet: start with the simplest approach, prompting; fine-tune "
                                     "only once it plateaus below the thresholds", "requirements"))
+    return out
+
+
+def baseline_evidence(loaded: LoadedSpec):
+    """The newest matching `ftspec baseline` measurements (ftspec.baseline.evidence), read once per loaded spec."""
+    from ftspec.baseline.evidence import cached_evidence
+
+    return cached_evidence(loaded)
+
+
+def _start_simple(loaded: LoadedSpec, out: ApproachResult, knowledge: bool, behaviour: bool) -> ApproachResult:
+    """Nothing tried, nothing measured: the simplest approach first; the fine-tune the needs point to waits."""
+    out.approach = "rag" if knowledge else "prompting"
+    if behaviour:
+        out.provisional = "fine_tuning_and_rag" if knowledge else "fine_tuning"
+    out.reasons.append(reason(loaded, "start with the simplest approach: run `ftspec baseline` to measure what "
+                                      "prompting reaches on the eval set; fine-tune only once it plateaus below the "
+                                      "thresholds", "requirements"))
+    return out
+
+
+def _from_measurements(evidence, out: ApproachResult, knowledge: bool, cost_says_ft: bool,
+                       declared_plateau: bool) -> ApproachResult:
+    """The decision from measured rungs: the simplest rung that passes every gate, else the best rung's gaps."""
+    from ftspec.baseline.evidence import best_rung, ladder_text, passing_text, plateau_text
+
+    r = out.reasons
+    r.extend(Reason(text=ladder_text(m)) for m in evidence.measurements)
+    passing = [(m, rung) for m, rung in evidence.rungs if rung.passed]
+    if passing and not cost_says_ft:
+        measurement, rung = passing[0]
+        out.approach = "rag" if rung.name == "rag" or knowledge else "prompting"
+        r.append(Reason(text=passing_text(measurement, rung)))
+        if declared_plateau:
+            r.append(Reason(text="the measurement wins over the declared `tried` scores"))
+        return out
+    if not passing:
+        r.append(Reason(text=plateau_text(*best_rung(evidence))))
+    out.approach = "fine_tuning_and_rag" if knowledge else "fine_tuning"
     return out
 
 
@@ -159,9 +206,7 @@ def check_prerequisites(loaded: LoadedSpec, audit: AuditReport | None) -> list[P
         Prerequisite(name="eval_set", met=data.eval is not None or data.holdout is not None,
                      hint="set data.eval to a held-out file, or data.holdout: 0.1 to split train"),
         _clean_data(loaded, audit),
-        Prerequisite(name="baseline", met=bool(spec.evaluation.baselines) or any(t.scores for t in req.tried),
-                     hint="keep evaluation.baselines (base_zero_shot, base_few_shot) or record scores under "
-                          "requirements.tried"),
+        _baseline_prerequisite(loaded),
     ]
     for p in out:
         if p.met and p.name != "clean_data":
@@ -202,3 +247,12 @@ def budget_prerequisite(loaded: LoadedSpec, model_params: float, train_tokens: f
                          hint=f"training is estimated at {estimate.describe()}, over the budget of {budget}: raise "
                               "requirements.constraints.budget_usd, or train less (fewer epochs, rows or tokens, a "
                               "smaller model)")]
+
+
+def _baseline_prerequisite(loaded: LoadedSpec) -> Prerequisite:
+    """Met by a matching `ftspec baseline` measurement or by declared scores of a prompting approach or RAG."""
+    evidence = baseline_evidence(loaded)
+    declared = any(t.scores for t in loaded.spec.requirements.tried if t.approach != "fine_tuning")
+    hint = evidence.stale[0] if evidence.stale else ("run `ftspec baseline SPEC` to measure what prompting reaches "
+                                                     "on the eval set, or record scores under requirements.tried")
+    return Prerequisite(name="baseline", met=bool(evidence.measurements) or declared, hint=hint)

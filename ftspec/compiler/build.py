@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from ftspec.baseline.rag import RAG_SCRIPT, rag_buildable, render_rag
 from ftspec.compiler import report
 from ftspec.compiler.manifest import MANIFEST, MANIFEST_FORMAT, recorded_files
 from ftspec.compiler.pipeline import CheckResult, check_project
@@ -32,6 +33,7 @@ FILE_ROLES = {
     "accelerate.yaml": "accelerate config", "prompt_format.json": "the one prompt format both scripts read",
     "README.md": "what each file is, the commands", "decision.md": "the decision report",
     "decision.json": "the decision, for machines", "manifest.json": "hashes and versions (build --check)",
+    "rag_eval.py": "retrieval-augmented predictions (RAG builds)",
 }
 
 
@@ -76,7 +78,7 @@ def buildable_plan(result: CheckResult, force: bool) -> Plan:
     if refusals and not force:
         message, hint = refusals[0]
         raise UsageError(message, hint)
-    if plan.method is None or plan.model is None or plan.hyperparameters is None:
+    if not rag_buildable(result) and (plan.method is None or plan.model is None or plan.hyperparameters is None):
         raise UsageError(f"the plan has no training method to render (approach: {plan.decision.approach})",
                          "set `method:` (full, lora, qlora or dpo) and at least one model in the spec")
     updates = {"reasons": [_relocate(reason, result) for reason in plan.decision.reasons]}
@@ -84,7 +86,8 @@ def buildable_plan(result: CheckResult, force: bool) -> Plan:
         updates["forced"] = True
     hp = plan.hyperparameters
     spec, name = f"{result.loaded.path}:", f"{result.loaded.path.name}:"
-    hp = hp.model_copy(update={"reasons": {k: v.replace(spec, name) for k, v in hp.reasons.items()}})
+    if hp is not None:  # a RAG build trains nothing
+        hp = hp.model_copy(update={"reasons": {k: v.replace(spec, name) for k, v in hp.reasons.items()}})
     return plan.model_copy(update={"decision": plan.decision.model_copy(update=updates), "hyperparameters": hp})
 
 
@@ -108,7 +111,7 @@ def _refusals(result: CheckResult) -> list[tuple[str, str]]:
         hints = "; ".join(p.hint for p in blocked if p.hint)
         found.append((f"unmet prerequisite(s) for fine-tuning: {names}",
                       (hints + "; " if hints else "") + "or pass --force to build anyway"))
-    if plan.decision.approach in ("prompting", "rag"):
+    if plan.decision.approach in ("prompting", "rag") and not rag_buildable(result):
         found.append((f"the decision is `{plan.decision.approach}`: this project needs no fine-tuning, so there "
                       "are no training scripts to build", "see `ftspec explain SPEC`; pass --force to build them "
                       "anyway (and set `method:` in the spec)"))
@@ -132,9 +135,13 @@ def render_project(result: CheckResult, folder: Path, force: bool = False) -> Bu
     plan = buildable_plan(result, force)
     paths = script_paths(result, plan, folder)
     version = ftspec_version()
-    files = render_build(plan, paths, TEMPLATES_DIR, version)
+    rag = rag_buildable(result)
+    files = render_rag(result, plan, folder, version) if rag else render_build(plan, paths, TEMPLATES_DIR, version)
     files.update(decision_files(result, plan, folder))
-    commands = run_commands(plan)
+    commands = {"eval": f"python {RAG_SCRIPT} --output-dir RUN_DIR"} if rag else run_commands(plan)
+    if plan.decision.approach == "fine_tuning_and_rag" and result.loaded.spec.data.documents:
+        files.update(render_rag(result, plan, folder, version))  # the fine-tuned model with retrieval, scored apart
+        commands["rag_eval"] = f"python {RAG_SCRIPT} --output-dir RUN_DIR-rag --model-dir RUN_DIR/model"
     manifest = {
         "ftspec_build": MANIFEST_FORMAT,
         "project": plan.project,

@@ -78,6 +78,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     outcome = choose_approach(loaded, cost)
     prerequisites = check_prerequisites(loaded, audit)
     fine_tune = outcome.approach in ("fine_tuning", "fine_tuning_and_rag")
+    fine_tune = fine_tune or outcome.provisional is not None  # planned, for `build --force`, until measured
     info, option, candidate, setup = choice if choice else (None, None, None, None)
     if fine_tune and candidate is not None and not candidate.fits:
         prerequisites.append(Prerequisite(name="fits_budget", met=False,
@@ -90,7 +91,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     if fine_tune and hyper is not None:
         train_tokens = (rows or ASSUMED_ROWS) * hyper.max_seq_length / 2  # as _cost assumes
         prerequisites += budget_prerequisite(loaded, info.dims.params, train_tokens, hyper.epochs)
-    if not fine_tune:  # the memory reasons still say what fine-tuning would take, should prompting plateau
+    if outcome.approach not in ("fine_tuning", "fine_tuning_and_rag"):  # what fine-tuning would take, if it plateaus
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons
     prompt_format = _prompt_format(loaded, info, plan_reasons)

@@ -21,7 +21,9 @@ def evaluate_run(loaded, run_dir: Path):
 
     spec = loaded.spec
     predictions = read_predictions(run_dir)
-    scorer = Scorer(spec, predictions.rows, MetricContext(loaded.root))
+    from ftspec.baseline.rag import system_under_test
+
+    scorer = Scorer(spec, system_under_test(predictions.rows), MetricContext(loaded.root))
     problems = list(predictions.problems)
     if unfinished(run_dir):
         problems.insert(0, unfinished(run_dir))

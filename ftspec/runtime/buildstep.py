@@ -44,7 +44,10 @@ def edited_files(folder: Path) -> list[str]:
 
 
 def require_build(folder: Path) -> None:
-    missing = [name for name in ("train.py", "eval.py", MANIFEST) if not (folder / name).is_file()]
+    from ftspec.baseline.rag import RAG_SCRIPT, is_rag_build
+
+    needed = (RAG_SCRIPT, MANIFEST) if is_rag_build(folder) else ("train.py", "eval.py", MANIFEST)
+    missing = [name for name in needed if not (folder / name).is_file()]
     if missing:
         raise UsageError(f"the build folder {folder} lacks {', '.join(missing)}",
                          "run `ftspec build SPEC` (or `ftspec run SPEC` without --resume, which builds first)")

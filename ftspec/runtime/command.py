@@ -125,6 +125,12 @@ def _resume(spec: Path, ref: str, build_dir: Path | None, view) -> Run:
 
 
 def _execute(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
+    from ftspec.baseline.rag import RAG_SCRIPT, is_rag_build
+
+    rag = is_rag_build(run.build)  # a RAG build trains nothing: its run is the eval stage alone
+    if rag and run.status.stage == "train":
+        run.status.stage = "eval"
+        run.save()
     if run.status.stage == "train":
         args = ["--output-dir", str(run.run_dir.path)]
         if run.status.attempts > 1:  # train.py picks the last complete checkpoint, or starts over without one
@@ -140,7 +146,8 @@ def _execute(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
         run.save()
     if not skip_eval:
         view.start_eval()
-        result = _launch(run, "eval", buildstep.script_argv(run.build, "eval.py",
+        script = RAG_SCRIPT if rag else "eval.py"
+        result = _launch(run, "eval", buildstep.script_argv(run.build, script,
                                                             ["--output-dir", str(run.run_dir.path)]), view)
         if result.signal is not None or result.returncode != 0:
             return _stopped(run, "eval", result)

@@ -159,6 +159,8 @@ class Data(Strict):
     prompt_template: str | None = Field(None, description="used where the model has no chat template")
     system_prompt: str | None = None
     quality: Quality = Field(default_factory=Quality)
+    documents: PathList | None = Field(None, description="the corpus for retrieval: files or folders of .txt, .md, "
+                                                         "or JSONL rows with id and text")
 
 class ModelSpec(Strict):
     name: str
@@ -227,6 +229,12 @@ class RegressionGates(Strict):
         "'>= -0.01' (a drop of at most 0.01), '<= 20' (latency: at most 20 ms slower)")
     slices: list[str] | None = Field(None, description="slices to gate (default: every slice `ftspec compare` shows)")
 
+class Retrieval(Strict):
+    retriever: Literal["bm25"] = "bm25"
+    chunk_size: int = Field(200, ge=8, description="words per passage")
+    overlap: int = Field(40, ge=0, description="words a passage shares with the previous one")
+    k: int = Field(3, ge=1, description="passages put in the prompt")
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -240,3 +248,4 @@ class ProjectSpec(Strict):
     evaluation: Evaluation = Field(default_factory=Evaluation)
     tracking: Tracker = "none"
     regression: RegressionGates = Field(default_factory=RegressionGates)
+    retrieval: Retrieval = Field(default_factory=Retrieval)

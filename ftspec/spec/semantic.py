@@ -24,6 +24,7 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_data(loaded, add)
     _check_models(loaded, add)
     _check_context(loaded, add)
+    _check_documents(loaded, add)
     return problems
 
 
@@ -193,3 +194,11 @@ def _check_context(loaded: LoadedSpec, add) -> None:
         add(("evaluation", "generation", "max_new_tokens"),
             f"max_new_tokens {new_tokens:,} fills `{name}`'s whole context window of {context:,} tokens",
             f"use well under {context:,}: the prompt and the answer share the window")
+
+
+def _check_documents(loaded: LoadedSpec, add) -> None:
+    """data.documents: each a file (.txt, .md, .jsonl) or a folder of them, relative to the spec."""
+    for i, relative in enumerate(loaded.spec.data.documents or []):
+        if not loaded.resolve(relative).exists():
+            add(("data", "documents", i), f"no such file or folder: {relative}",
+                f"paths are relative to the spec's folder ({loaded.root})")

@@ -19,7 +19,7 @@ def show_build(built, as_json: bool) -> None:
 
     out = console()
     forced = "  [yellow](forced: built with --force)[/]" if built.manifest.get("forced") else ""
-    out.print(f"[bold]{escape(built.manifest['project'])}[/]: built {built.manifest['method']} scripts in "
+    out.print(f"[bold]{escape(built.manifest['project'])}[/]: built {built.manifest['method'] or 'RAG'} scripts in "
               f"[bold]{escape(str(built.folder))}[/]{forced}")
     table = Table("file", "what", box=None, padding=(0, 2))
     for name in sorted(built.files, key=lambda n: (list(FILE_ROLES).index(n) if n in FILE_ROLES else 99, n)):

@@ -25,6 +25,8 @@ requirements:
   objective: Label each support ticket with its team.
   use_cases: [route tickets to billing or shipping]
   needs: [strict_format]
+  tried:
+    - {approach: few_shot_prompting, scores: {exact_match: 0.2}}
 metrics:
   - {name: exact_match, threshold: ">= 0.9"}
 data:

@@ -1,5 +1,5 @@
-"""The bundled demo, end to end as `make demo` runs it: check -> build -> run -> eval. The fine-tuned tiny model
-passes the gate; the base model's baselines, scored on the same rows, do not."""
+"""The bundled demo, end to end as `make demo` runs it: check -> baseline -> build -> run -> eval. The fine-tuned
+tiny model passes the gate; the base model's baselines, scored on the same rows, do not."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from tests.conftest import DEMO_SPEC, run_cli
 @pytest.mark.slow
 def test_demo_pipeline_passes_where_the_baselines_fail(tmp_path: Path, demo_model_dir: Path):
     project = tmp_path / "demo"
-    shutil.copytree(DEMO_SPEC.parent, project, ignore=shutil.ignore_patterns("build", "runs"))
-    for stage in ("check", "build", "run"):
+    shutil.copytree(DEMO_SPEC.parent, project, ignore=shutil.ignore_patterns("build", "runs", "baselines"))
+    for stage in ("check", "baseline", "build", "run"):
         done = run_cli(stage, "project.yaml", cwd=project)
         assert done.returncode == 0, f"ftspec {stage}:\n{done.stdout}\n{done.stderr}"
 

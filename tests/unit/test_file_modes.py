@@ -28,7 +28,8 @@ def mode(path) -> int:
 def test_build_folder_and_its_files_follow_the_umask(tmp_path):
     import json
 
-    spec = merge(BASE, {"requirements": {"needs": ["strict_format"]}})
+    spec = merge(BASE, {"requirements": {"needs": ["strict_format"], "tried": [
+        {"approach": "few_shot_prompting", "scores": {"exact_match": 0.2}}]}})
     for name in ("train.jsonl", "eval.jsonl"):
         (tmp_path / name).write_text("".join(json.dumps({"prompt": f"q {name} {i}", "completion": f"a {i}"}) + "\n"
                                              for i in range(60)))

@@ -165,7 +165,7 @@ def encode_example(tokenizer, prompt, completion, fmt):
 
 
 # Generation and baselines, as the plan decided them.
-MAX_NEW_TOKENS = 128
+MAX_NEW_TOKENS = 32
 TEMPERATURE = 0.0  # 0: greedy
 BATCH_SIZE = 16
 MAX_EXAMPLES = None  # per slice; None: all

@@ -7,7 +7,10 @@ and review the diff like code.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,12 +41,23 @@ PLANS = {
 def spec_files(spec: Path) -> dict[str, str]:
     """The build of an example spec, minus the manifest (it records this machine's library versions); a spec that
     the build refuses has its refusal as the golden."""
-    result = check_project(spec)
-    try:
-        built = render_project(result, spec.parent / "build")
-    except UsageError as exc:
-        return {"refused.txt": "\n".join(exc.lines()) + "\n"}
+    with _without_baselines(spec) as copy:
+        result = check_project(copy)
+        try:
+            built = render_project(result, copy.parent / "build")
+        except UsageError as exc:
+            return {"refused.txt": "\n".join(exc.lines()) + "\n"}
     return {name: text for name, text in built.files.items() if name != MANIFEST}
+
+
+@contextmanager
+def _without_baselines(spec: Path):
+    """The example as committed: measurements under baselines/ are local (ignored by git) and would change the
+    decision, so a copy without them is checked (same folder layout, so the same relative paths)."""
+    with tempfile.TemporaryDirectory(prefix="golden-") as scratch:
+        copy = Path(scratch) / spec.parent.parent.name / spec.parent.name
+        shutil.copytree(spec.parent, copy, ignore=shutil.ignore_patterns("baselines", "build", "runs"))
+        yield copy / spec.name
 
 
 def compare(case: str, files: dict[str, str]) -> None:

@@ -8,7 +8,9 @@ from ftspec.compiler.pipeline import check_project
 from tests.invoke import invoke
 from tests.unit.compiler.test_decide_matrix import BASE, dump, merge
 
-FINE_TUNE = {"requirements": {"needs": ["strict_format"]}}
+# prompting was tried and plateaued (declared), so the decision is fine-tuning without a measured baseline
+FINE_TUNE = {"requirements": {"needs": ["strict_format"],
+                              "tried": [{"approach": "few_shot_prompting", "scores": {"exact_match": 0.2}}]}}
 
 
 def project(tmp_path, changes: dict, rows: int = 60) -> object:
