@@ -61,3 +61,18 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def zoo_model():
+    """arch -> folder of a tiny random-init model of that family (ftspec/demo/zoo.py), built once per machine."""
+
+    def build(arch: str) -> Path:
+        out = CACHE / "zoo" / arch
+        with _locked(f"zoo-{arch}"):
+            from ftspec.demo.zoo import make_zoo_model
+
+            make_zoo_model(arch, out)
+        return out
+
+    return build
