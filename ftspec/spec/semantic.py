@@ -22,6 +22,10 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_metrics(loaded, add)
     _check_data(loaded, add)
     _check_models(loaded, add)
+    if not problems:  # the spec itself is sound: now check it against the real base model (modelcheck.py)
+        from ftspec.compiler.modelcheck import model_problems
+
+        problems += model_problems(loaded)
     return problems
 
 
