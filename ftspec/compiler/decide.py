@@ -358,18 +358,19 @@ def _context_warning(loaded: LoadedSpec, info: ModelInfo | None, audit: AuditRep
     context = _context(info) if info is not None else None
     if context is None or info.chosen.is_encoder_decoder:
         return
-    new_tokens = loaded.spec.evaluation.generation.max_new_tokens
+    generation = loaded.spec.evaluation.generation
     lengths = (audit.stats.get("token_lengths", {}) if audit is not None else {}).get(info.spec.name, {})
     shots = next((b.k for b in loaded.spec.evaluation.baselines if b.name == "base_few_shot"), 0)
-    longest = lengths.get("max", 0) * (1 + shots)
-    if longest + new_tokens <= context:
+    longest = lengths.get("max", 0) + shots * lengths.get("median", 0)  # the longest row after k typical shots
+    if longest + generation.max_new_tokens <= context:
         return
     prompt = f"a prompt of up to ~{longest} tokens{f' ({shots} few-shot examples)' if shots else ''} plus " \
         if longest else ""
-    reasons.append(reason(loaded, f"warning: {prompt}max_new_tokens {new_tokens} runs past `{info.spec.name}`'s "
-                                  f"context of {context} tokens: eval.py caps generation at the context and keeps "
-                                  "the end of a prompt too long for it", "evaluation", "generation",
-                          "max_new_tokens"))
+    where = ("evaluation", "generation", "max_new_tokens") if "max_new_tokens" in generation.model_fields_set \
+        else ("models", info.index)
+    reasons.append(reason(loaded, f"warning: {prompt}max_new_tokens {generation.max_new_tokens} runs past "
+                                  f"`{info.spec.name}`'s context of {context} tokens: eval.py caps generation at the "
+                                  "context and keeps the end of a prompt too long for it", *where))
 
 
 def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[Reason]) -> Distributed:

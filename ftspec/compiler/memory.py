@@ -168,8 +168,8 @@ def lora_modules(dims: ModelDims, targets: tuple[str, ...] | str) -> list[tuple[
 def adapted_linears(dims: ModelDims, targets: tuple[str, ...] | str) -> list[tuple[int, int, int]]:
     """(in, out, how many in the whole model) of each kind of linear LoRA adapts."""
     if dims.linears:
-        names = "all-linear" if targets == "all-linear" else set(targets)
-        return [(lin.fan_in, lin.fan_out, lin.count) for lin in dims.linears if names == "all-linear" or lin.name in names]
+        every = targets == "all-linear"
+        return [(lin.fan_in, lin.fan_out, lin.count) for lin in dims.linears if every or lin.name in targets]
     return [(fan_in, fan_out, dims.layers) for fan_in, fan_out in lora_modules(dims, targets)]
 
 
