@@ -12,7 +12,8 @@ ROWS = {"train": 8, "eval": 4}
 
 
 def zoo_project(root: Path, arch: str, model_dir: Path, method: str = "lora", *, system_prompt: str | None = None,
-                data_format: str = "prompt_completion", extra: str = "") -> Path:
+                data_format: str = "prompt_completion", extra: str = "", metrics: str = "",
+                max_new_tokens: int = 8) -> Path:
     (root / "data").mkdir(parents=True, exist_ok=True)
     for name, count in ROWS.items():
         rows = [json.loads(line) for line in (DEMO / "data" / f"{name}.jsonl").read_text().splitlines()[:count]]
@@ -27,14 +28,14 @@ def zoo_project(root: Path, arch: str, model_dir: Path, method: str = "lora", *,
     text = (f"ftspec: 1\nname: zoo-{arch}\n"
             "requirements:\n  objective: Turn an order message into JSON.\n  use_cases: [orders]\n"
             "  needs: [strict_format]\n  constraints: {gpu_memory_gb: 24}\n"
-            "metrics:\n  - {name: json_valid, threshold: '>= 0.0'}\n"
+            "metrics:\n  - {name: json_valid, threshold: '>= 0.0'}\n" + metrics +
             f"data:\n  format: {data_format}\n  train: data/train.jsonl\n  eval: data/eval.jsonl\n"
             f"  quality: {{min_examples: 4}}\n{system}"
             f"models:\n  - {{name: {arch}, path: models/{arch}}}\n"
             f"method: {method}\n"
             "training:\n  epochs: 1\n  batch_size: 4\n  gradient_accumulation: 1\n  max_seq_length: 96\n"
             "  learning_rate: 1.0e-3\n" + extra +
-            "evaluation:\n  max_examples: 2\n  generation: {max_new_tokens: 8, batch_size: 2}\n"
+            f"evaluation:\n  max_examples: 2\n  generation: {{max_new_tokens: {max_new_tokens}, batch_size: 2}}\n"
             "  baselines: [{name: base_zero_shot}, {name: base_few_shot, k: 2}]\n")
     spec = root / "project.yaml"
     atomic_write_text(spec, text)
