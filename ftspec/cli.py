@@ -130,8 +130,13 @@ def init(directory: Path) -> int:
     return 0
 
 
-def demo_model(out: Path, pretrain_steps: int, force: bool) -> int:
+def demo_model(out: Path, pretrain_steps: int, force: bool, arch: str | None = None) -> int:
     """Make the tiny local Llama base model that the demo and the tests use (imports torch)."""
+    if arch is not None:  # a random-init tiny model of another family (ftspec/demo/zoo.py)
+        from ftspec.demo.zoo import make_zoo_model
+
+        print(f"demo model: {make_zoo_model(arch, out, force=force)} ({arch}, random init)")
+        return 0
     from ftspec.demo.model import make_demo_model
 
     make_demo_model(out, pretrain_steps=pretrain_steps, force=force)
@@ -220,6 +225,8 @@ def _add_demo_model(commands) -> None:
     p.add_argument("--pretrain-steps", type=int, default=300, metavar="N",
                    help="brief pre-training on unpaired domain text (default: 300)")
     p.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    p.add_argument("--arch", choices=("llama", "qwen2", "gemma2", "mistral", "phi3", "gpt2", "t5"),
+                   help="instead, a tiny random-init model of this family, with its real tokens and chat template")
 
 
 def _add_data(commands) -> None:

@@ -76,3 +76,13 @@ def zoo_model():
         return out
 
     return build
+
+
+@pytest.fixture(scope="session")
+def example_models() -> None:
+    """The local base models of the example specs other than the demo's (specs/flan-t5-local: a zoo T5)."""
+    out = SPECS / "flan-t5-local" / "models" / "flan-t5-tiny"
+    with _locked("flan-t5-local"):
+        from ftspec.demo.zoo import make_zoo_model
+
+        make_zoo_model("t5", out)

@@ -11,6 +11,7 @@ from ftspec.compiler.report import APPROACH_TITLES
 from ftspec.spec.load import load_spec
 from tests.invoke import invoke
 
+pytestmark = pytest.mark.usefixtures("example_models")  # specs/flan-t5-local needs its model
 SPECS = Path(__file__).resolve().parents[3] / "specs"
 EXAMPLES = sorted(SPECS.glob("*/project.yaml"))
 EXPECTED = {  # the examples written to show one row of the matrix each: (approach, method, adapter)
