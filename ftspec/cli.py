@@ -60,7 +60,8 @@ def explain(spec: Path, as_json: bool) -> int:
     from ftspec.ui.console import console
 
     # Markdown paragraphs wrap; with soft wrap they would be cropped at the edge instead.
-    console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)), soft_wrap=False)
+    markdown = decision_markdown(result.plan, result.audit, result.loaded, dry_run=True)
+    console().print(Markdown(markdown), soft_wrap=False)
     return 0
 
 

@@ -325,6 +325,11 @@ def _prompt_format(loaded: LoadedSpec, info: ModelInfo | None, reasons: list[Rea
         reasons.append(reason(loaded, "prompt format: the spec's template (the model has no chat template)",
                               "data", "prompt_template"))
         return PromptFormat(kind="template", template=data.prompt_template, system_prompt=data.system_prompt)
+    if info is not None and info.chosen.is_encoder_decoder and data.format in ("prompt_completion", "preference"):
+        reasons.append(reason(loaded, "prompt format: the prompt alone, `{prompt}`: an encoder-decoder reads it in "
+                                      "its encoder and its decoder starts the answer, which ends with the end token "
+                                      "(set data.prompt_template to change it)", "data", "format"))
+        return PromptFormat(kind="template", template="{prompt}", system_prompt=data.system_prompt)
     template = DEFAULT_TEMPLATES[data.format]
     reasons.append(reason(loaded, f"prompt format: the default template for {data.format} data, {template!r}: the "
                                   "model has no chat template, so a separator marks where the answer starts and the "

@@ -306,7 +306,14 @@ def end_token_trail(template: str, tokens: TokenizerInfo) -> str | None:
 
 
 def _render(template: str, messages: list[dict], tokens: TokenizerInfo, generation_prompt: bool) -> str | None:
-    """The template rendered as transformers does (a sandboxed jinja2), or None if it raises."""
+    try:
+        return render_chat(template, messages, tokens, generation_prompt)
+    except Exception:  # noqa: BLE001 - any failure of a user's template means it cannot render this conversation
+        return None
+
+
+def render_chat(template: str, messages: list[dict], tokens: TokenizerInfo, generation_prompt: bool) -> str:
+    """The template rendered as transformers renders it (a sandboxed jinja2); raises what the template raises."""
     from jinja2 import TemplateError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -316,9 +323,6 @@ def _render(template: str, messages: list[dict], tokens: TokenizerInfo, generati
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
     env.globals["raise_exception"] = raise_exception
     env.filters["tojson"] = lambda value, **kw: json.dumps(value, ensure_ascii=False)
-    try:
-        return env.from_string(template).render(messages=messages, add_generation_prompt=generation_prompt,
-                                                bos_token=tokens.bos or "", eos_token=tokens.eos or "",
-                                                pad_token=tokens.pad or "")
-    except Exception:  # noqa: BLE001 - any failure of a user's template means it cannot render this conversation
-        return None
+    return env.from_string(template).render(messages=messages, add_generation_prompt=generation_prompt,
+                                            bos_token=tokens.bos or "", eos_token=tokens.eos or "",
+                                            pad_token=tokens.pad or "")

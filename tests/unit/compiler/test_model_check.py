@@ -165,3 +165,17 @@ def test_lora_counts_match_peft_on_the_zoo(zoo_model, arch, targets):
                                                   task_type="SEQ_2_SEQ_LM" if seq2seq else "CAUSAL_LM"))
     trainable, _ = peft_model.get_nb_trainable_parameters()
     assert lora_params(dims_from_config(config), 4, chosen if isinstance(chosen, str) else tuple(chosen)) == trainable
+
+
+def test_explain_shows_a_dry_run_with_the_learned_span_marked(tmp_path, zoo_model):
+    from tests.invoke import invoke
+
+    spec = zoo_project(tmp_path, "qwen2", zoo_model("qwen2"))
+    shown = invoke(["explain", str(spec)]).output
+    assert "<|im_start|>assistant" in shown
+    assert ROW_ONE_COMPLETION + "<|im_end|>⟧" in shown  # learned once, the newline after it not trained
+    assert "learned tokens (max_seq_length 96)" in shown and "2-shot eval prompt of the same row" in shown
+
+
+ROW_ONE_COMPLETION = json.loads((Path(__file__).resolve().parents[3] / "specs" / "demo" / "data" / "train.jsonl")
+                                .read_text().splitlines()[0])["completion"]
