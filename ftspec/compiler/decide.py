@@ -373,7 +373,7 @@ def _context_warning(loaded: LoadedSpec, info: ModelInfo | None, audit: AuditRep
         if longest else ""
     where = ("evaluation", "generation", "max_new_tokens") if "max_new_tokens" in generation.model_fields_set \
         else ("models", info.index)
-    reasons.append(reason(loaded, f"warning: {prompt}max_new_tokens {generation.max_new_tokens} runs past "
+    reasons.insert(0, reason(loaded, f"warning: {prompt}max_new_tokens {generation.max_new_tokens} runs past "
                                   f"`{info.spec.name}`'s context of {context} tokens: eval.py caps generation at the "
                                   "context and keeps the end of a prompt too long for it", *where))
 

@@ -41,7 +41,7 @@ def model_problems(loaded: LoadedSpec) -> list[Problem]:
         arch = files.architecture if files else None
         if arch is None:
             continue
-        if isinstance(targets, list):
+        if isinstance(targets, list) and spec.method != "full":  # full fine-tuning adapts no module
             names = arch.module_names
             for j, target in enumerate(targets):
                 if target not in names:

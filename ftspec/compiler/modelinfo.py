@@ -271,8 +271,9 @@ def cached_snapshot(repo_id: str, revision: str = "main") -> Path | None:
     repo = hub_cache_dir() / ("models--" + repo_id.replace("/", "--"))
     try:
         commit = (repo / "refs" / revision).read_text(encoding="utf-8").strip()
-    except OSError:
-        commit = revision
+    except OSError:  # fetched by commit, with no ref: the one snapshot there is, if there is one
+        found = [p.name for p in (repo / "snapshots").iterdir()] if (repo / "snapshots").is_dir() else []
+        commit = found[0] if len(found) == 1 else revision
     snapshot = repo / "snapshots" / commit
     return snapshot if (snapshot / "config.json").is_file() else None
 

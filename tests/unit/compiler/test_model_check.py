@@ -179,3 +179,12 @@ def test_explain_shows_a_dry_run_with_the_learned_span_marked(tmp_path, zoo_mode
 
 ROW_ONE_COMPLETION = json.loads((Path(__file__).resolve().parents[3] / "specs" / "demo" / "data" / "train.jsonl")
                                 .read_text().splitlines()[0])["completion"]
+
+
+def test_a_prompt_past_the_context_is_a_warning_at_check(tmp_path, zoo_model):
+    short = check_project(zoo_project(tmp_path / "short", "qwen2", zoo_model("qwen2"), max_new_tokens=64)).plan
+    assert not any(r.text.startswith("warning:") for r in short.decision.reasons)
+    plan = check_project(zoo_project(tmp_path / "long", "gpt2", zoo_model("gpt2"), max_new_tokens=64)).plan
+    first = plan.decision.reasons[0]  # a warning leads, so `check`'s short list shows it
+    assert first.text.startswith("warning:") and "context of 128 tokens" in first.text
+    assert first.spec_path == "evaluation.generation.max_new_tokens"
