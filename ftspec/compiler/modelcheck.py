@@ -48,6 +48,11 @@ def model_problems(loaded: LoadedSpec) -> list[Problem]:
                     add(("training", "lora", "target_modules", j),
                         f"model `{model.name}` ({arch.model_type or arch.family}) has no `{target}` layer",
                         f"its linear layers: {', '.join(names)}; or use `all-linear`")
+        longest = spec.training.max_seq_length
+        if arch.family == "gpt2" and longest and arch.context and longest > arch.context:
+            add(("training", "max_seq_length"), f"{longest} tokens is past model `{model.name}`'s {arch.context} "
+                                                "positions: its learned position embeddings have no more",
+                f"set max_seq_length to {arch.context} or less")
         if preference and arch.encoder_decoder:
             add(("models", i), f"model `{model.name}` is an encoder-decoder ({arch.model_type}): preference methods "
                                "(DPO) here train decoder-only models",

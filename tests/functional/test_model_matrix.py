@@ -23,8 +23,8 @@ CASES = [
     ("gemma2", "lora", {"system_prompt": "Reply with JSON only."}),  # its template rejects the system role
     ("mistral", "lora", {}),
     ("phi3", "lora", {}),
-    # 128 positions: two few-shot examples plus 64 new tokens run past the context
-    ("gpt2", "lora", {"max_new_tokens": 64}),
+    # 128 positions: two few-shot examples plus 64 new tokens run past the context, for generation and perplexity
+    ("gpt2", "lora", {"max_new_tokens": 64, "metrics": PERPLEXITY}),
     ("t5", "lora", {"metrics": PERPLEXITY}),
     ("gpt2", "full", {}),
     ("t5", "full", {"metrics": PERPLEXITY}),

@@ -224,6 +224,12 @@ def fit_to_context(model, prompt_ids, max_new_tokens):
     return [ids[-(context - budget):] for ids in prompt_ids], budget
 
 
+def clip_to_context(model, *sequences):
+    """Each sequence's last `context` items: a model with learned positions (GPT-2) has none past its context."""
+    context = context_window(model)
+    return sequences if not context else tuple(sequence[-context:] for sequence in sequences)
+
+
 # Hyperparameters, as the plan decided them (`ftspec explain` says why).
 LEARNING_RATE = 0.0002
 EPOCHS = 1.0

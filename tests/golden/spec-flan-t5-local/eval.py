@@ -255,6 +255,12 @@ def fit_to_context(model, prompt_ids, max_new_tokens):
     return [ids[-(context - budget):] for ids in prompt_ids], budget
 
 
+def clip_to_context(model, *sequences):
+    """Each sequence's last `context` items: a model with learned positions (GPT-2) has none past its context."""
+    context = context_window(model)
+    return sequences if not context else tuple(sequence[-context:] for sequence in sequences)
+
+
 # Generation and baselines, as the plan decided them.
 MAX_NEW_TOKENS = 32
 TEMPERATURE = 0.0  # 0: greedy
@@ -344,7 +350,7 @@ def reference_nll(model, tokenizer, prompt, completion, fmt):
     """Summed negative log-likelihood of the reference after the prompt, and its token count (with EOS)."""
     if SEQ2SEQ:  # the answer is the decoder's labels, scored given the encoder's prompt
         return seq2seq_nll(model, tokenizer, prompt, completion, fmt)
-    input_ids, mask = encode_example(tokenizer, prompt, completion, fmt)
+    input_ids, mask = clip_to_context(model, *encode_example(tokenizer, prompt, completion, fmt))
     ids = torch.tensor([input_ids], device=device())
     with torch.no_grad():
         logits = model(input_ids=ids).logits[0, :-1].float()

@@ -188,3 +188,12 @@ def test_a_prompt_past_the_context_is_a_warning_at_check(tmp_path, zoo_model):
     first = plan.decision.reasons[0]  # a warning leads, so `check`'s short list shows it
     assert first.text.startswith("warning:") and "context of 128 tokens" in first.text
     assert first.spec_path == "evaluation.generation.max_new_tokens"
+
+
+def test_a_sequence_past_learned_positions_is_a_located_error(tmp_path, zoo_model):
+    spec = zoo_project(tmp_path, "gpt2", zoo_model("gpt2"))
+    spec.write_text(spec.read_text().replace("max_seq_length: 96", "max_seq_length: 256"))
+    with pytest.raises(SpecError) as caught:
+        check_project(spec)
+    assert [p.path for p in caught.value.problems] == ["training.max_seq_length"]
+    assert "128 positions" in caught.value.problems[0].message
