@@ -42,6 +42,9 @@ class ModelDims:
     linears: tuple[Linear, ...] = ()
     family: str = "llama-like"
     encoder_decoder: bool = False
+    dropout: float = 0.0
+    attention_blocks: int = 0  # 0: one a layer
+    position_bias: bool = False
 
     @property
     def q_dim(self) -> int:
@@ -75,7 +78,7 @@ def dims_from_config(config: dict, source: str = "config.json") -> ModelDims:
 def dims_from_architecture(arch: Architecture, source: str = "config.json") -> ModelDims:
     return ModelDims(float(arch.params), arch.hidden, arch.layers, arch.heads, arch.kv_heads, arch.intermediate,
                      arch.vocab, arch.head_dim, arch.tied, arch.context, source, arch.linears, arch.family,
-                     arch.encoder_decoder)
+                     arch.encoder_decoder, arch.dropout, arch.attention_blocks, arch.position_bias)
 
 
 def read_model_folder(folder: Path) -> tuple[ModelDims | None, bool]:
@@ -218,10 +221,18 @@ def activation_bytes(dims: ModelDims, setup: TrainSetup) -> float:
     v, the attention output and o_proj's input (2q), the gated MLP (gate, up, SiLU output, product: 4f). SDPA's
     fused kernels keep no seq x seq matrix. A LoRA dropout keeps one copy of each adapted linear's input.
     With gradient checkpointing only each layer's input is kept, and one layer is recomputed at a time.
+    Families with dropout in training (GPT-2, T5) keep a mask and an output per dropout (two at the hidden width
+    and one at the MLP's a layer); T5's relative position bias keeps each attention's scores and probabilities
+    (heads x s per token, and the dropout's mask and output), as SDPA cannot fuse an additive bias.
     """
     tokens = setup.seq_len * setup.batch_size * (2 if setup.preference else 1)
     act = 4 if setup.dtype == "fp32" else 2
     layer = (4 * dims.hidden + 3 * dims.q_dim + 3 * dims.kv_dim + 4 * dims.intermediate) * act
+    if dims.dropout:
+        layer += (2 * dims.hidden + dims.intermediate) * (1 + act)
+    if dims.position_bias:
+        per_block = dims.heads * setup.seq_len * (2 * act + ((1 + act) if dims.dropout else 0))
+        layer += per_block * (dims.attention_blocks or dims.layers) // max(dims.layers, 1)
     if setup.method != "full" and setup.lora_dropout:
         adapted = sum(fan_in * count for fan_in, _, count in adapted_linears(dims, setup.lora_targets))
         layer += adapted * act // max(dims.layers, 1)

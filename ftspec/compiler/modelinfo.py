@@ -79,6 +79,9 @@ class Architecture:
     context: int | None
     linears: tuple[Linear, ...]
     other_params: int  # embeddings, norms, position tables, relative-position biases, an untied LM head
+    dropout: float = 0.0  # hidden-state dropout in training (GPT-2's resid_pdrop, T5's dropout_rate)
+    attention_blocks: int = 0  # attention computations (T5: encoder self, decoder self and cross); 0: one a layer
+    position_bias: bool = False  # an additive bias on the scores (T5): SDPA cannot fuse, the s x s matrix is kept
 
     @property
     def params(self) -> int:
@@ -157,7 +160,7 @@ def _gpt2(get) -> Architecture:
                Linear("c_fc", hidden, inter, layers, True), Linear("c_proj", inter, hidden, layers, True))
     other = vocab * hidden * (1 if tied else 2) + positions * hidden + layers * 4 * hidden + 2 * hidden
     return Architecture("gpt2", "gpt2", False, hidden, layers, heads, heads, hidden // heads, inter, vocab, tied,
-                        positions, linears, other)
+                        positions, linears, other, float(get("resid_pdrop", default=0.1)))
 
 
 def _t5(get, model_type: str) -> Architecture:
@@ -180,7 +183,7 @@ def _t5(get, model_type: str) -> Architecture:
     norms = (2 * enc + 3 * dec + 2) * d  # one before each sub-layer, one at the end of each stack
     other = vocab * d * (1 if tied else 2) + 2 * buckets * heads + norms
     return Architecture("t5", model_type, True, d, enc + dec, heads, heads, d_kv, ff, vocab, tied, None, linears,
-                        other)
+                        other, float(get("dropout_rate", default=0.1)), attention_blocks, True)
 
 
 @dataclass(frozen=True)
