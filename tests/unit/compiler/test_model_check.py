@@ -197,3 +197,13 @@ def test_a_sequence_past_learned_positions_is_a_located_error(tmp_path, zoo_mode
         check_project(spec)
     assert [p.path for p in caught.value.problems] == ["training.max_seq_length"]
     assert "128 positions" in caught.value.problems[0].message
+
+
+def test_demo_model_makes_a_zoo_model_of_the_family_asked(tmp_path):
+    from tests.invoke import invoke
+
+    result = invoke(["demo-model", str(tmp_path / "tiny-gpt2"), "--arch", "gpt2"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "tiny-gpt2" / "config.json").read_text())
+    assert config["model_type"] == "gpt2" and "(gpt2, random init)" in result.output
+    assert invoke(["demo-model", str(tmp_path / "x"), "--arch", "bert"]).exit_code == 2
