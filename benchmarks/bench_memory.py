@@ -20,12 +20,16 @@ TINY = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "nu
 SMALL = {"hidden_size": 512, "num_hidden_layers": 8, "num_attention_heads": 8, "num_key_value_heads": 4,
          "intermediate_size": 1408, "vocab_size": 8000, "max_position_embeddings": 1024,
          "tie_word_embeddings": False}
+# Other families at a similar size: a GPT-2 (learned positions, plain MLP) and a Flan-T5 (encoder-decoder, gated MLP)
+GPT2_SMALL = {"model_type": "gpt2", "n_embd": 512, "n_layer": 8, "n_head": 8, "n_positions": 1024, "vocab_size": 8000}
+T5_SMALL = {"model_type": "t5", "d_model": 512, "d_ff": 1408, "d_kv": 64, "num_heads": 8, "num_layers": 4,
+            "num_decoder_layers": 4, "vocab_size": 8000, "feed_forward_proj": "gated-gelu", "decoder_start_token_id": 0}
 
 CHILD = r"""
 import json, os, resource, sys
 args = json.loads(sys.argv[1])
 import torch, transformers, peft  # noqa: F401 - imported before the baseline
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 torch.manual_seed(0)
 torch.set_num_threads(1)
 
@@ -34,11 +38,15 @@ def rss():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 baseline = rss()
-model = LlamaForCausalLM(LlamaConfig(**args["config"], attn_implementation="sdpa"))
+settings = dict(args["config"])
+config = AutoConfig.for_model(settings.pop("model_type", "llama"), **settings, attn_implementation="sdpa")
+seq2seq = config.is_encoder_decoder
+model = (AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM).from_config(config)
 if args["method"] == "lora":
     from peft import LoraConfig, get_peft_model
     model = get_peft_model(model, LoraConfig(r=args["lora_r"], lora_alpha=2 * args["lora_r"], lora_dropout=0.05,
-                                             target_modules="all-linear", task_type="CAUSAL_LM"))
+                                             target_modules="all-linear",
+                                             task_type="SEQ_2_SEQ_LM" if seq2seq else "CAUSAL_LM"))
 if args["checkpointing"]:
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 model.train()
@@ -102,6 +110,10 @@ CASES = (
     Case("small lora", SMALL, "lora"),
     Case("small lora ckpt", SMALL, "lora", checkpointing=True),
     Case("small lora seq512", SMALL, "lora", seq=512, batch=2),
+    Case("gpt2 full", GPT2_SMALL, "full"),
+    Case("gpt2 lora", GPT2_SMALL, "lora"),
+    Case("t5 full", T5_SMALL, "full"),
+    Case("t5 lora", T5_SMALL, "lora"),
 )
 
 

@@ -96,11 +96,12 @@ def init(directory: Path, as_json: bool) -> int:
     return init_command(directory, as_json=as_json)
 
 
-def demo_model(out: Path, pretrain_steps: int, force: bool, as_json: bool) -> int:
-    """Make the tiny local Llama base model that the demo and the tests use (imports torch)."""
+def demo_model(out: Path, pretrain_steps: int, force: bool, as_json: bool, arch: str | None = None) -> int:
+    """Make the tiny local Llama base model that the demo and the tests use (imports torch); with --arch, a
+    random-init tiny model of another family."""
     from ftspec.commands.demo_model import demo_model_command
 
-    return demo_model_command(out, pretrain_steps=pretrain_steps, force=force, as_json=as_json)
+    return demo_model_command(out, pretrain_steps=pretrain_steps, force=force, as_json=as_json, arch=arch)
 
 
 def data_audit(spec: Path, out: Path | None, as_json: bool) -> int:
@@ -186,6 +187,8 @@ def _add_demo_model(commands) -> None:
     p.add_argument("--pretrain-steps", type=int, default=300, metavar="N",
                    help="brief pre-training on unpaired domain text (default: 300)")
     p.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    p.add_argument("--arch", choices=("llama", "qwen2", "gemma2", "mistral", "phi3", "gpt2", "t5"),
+                   help="instead, a tiny random-init model of this family, with its real tokens and chat template")
 
 
 def _add_data(commands) -> None:

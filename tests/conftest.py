@@ -68,3 +68,28 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def zoo_model():
+    """arch -> folder of a tiny random-init model of that family (ftspec/demo/zoo.py), built once per machine."""
+
+    def build(arch: str) -> Path:
+        out = CACHE / "zoo" / arch
+        with _locked(f"zoo-{arch}"):
+            from ftspec.demo.zoo import make_zoo_model
+
+            make_zoo_model(arch, out)
+        return out
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def example_models() -> None:
+    """The local base models of the example specs other than the demo's (specs/flan-t5-local: a zoo T5)."""
+    out = SPECS / "flan-t5-local" / "models" / "flan-t5-tiny"
+    with _locked("flan-t5-local"):
+        from ftspec.demo.zoo import make_zoo_model
+
+        make_zoo_model("t5", out)

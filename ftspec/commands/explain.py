@@ -20,5 +20,6 @@ def explain_command(spec: Path, as_json: bool = False) -> int:
     from ftspec.ui.console import console
 
     # Markdown paragraphs wrap; with soft wrap they would be cropped at the edge instead.
-    console().print(Markdown(decision_markdown(result.plan, result.audit, result.loaded)), soft_wrap=False)
+    markdown = decision_markdown(result.plan, result.audit, result.loaded, dry_run=True)  # with one rendered example
+    console().print(Markdown(markdown), soft_wrap=False)
     return int(result.exit_code)

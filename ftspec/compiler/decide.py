@@ -14,10 +14,12 @@ from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters, 
 from ftspec.compiler.memory import (
     ModelDims,
     TrainSetup,
+    dims_from_architecture,
     dims_from_params,
     estimate_memory,
-    read_model_folder,
 )
+from ftspec.compiler.modelcheck import locate_model
+from ftspec.compiler.modelinfo import ModelFiles, end_token_trail, rejects_system_role
 from ftspec.compiler.plan import (
     Candidate,
     ChosenModel,
@@ -39,11 +41,13 @@ DEFAULT_GPU_GB = 24.0  # a common single card (RTX 4090, A10G's 24 GB, L4's 24 G
 FULL_MIN_ROWS = 5000  # full fine-tuning needs thousands of examples to beat an adapter
 FULL_MAX_SHARE = 0.5  # ... and a model small for the GPU: its estimate within half of the memory
 ASSUMED_ROWS = 1000  # for the cost estimate when the audit did not count rows
+# For a model without a chat template: a separator between the prompt and the answer, so a base model knows where its
+# answer starts (encode_example then teaches the end token after it). The few-shot baseline uses the same format.
 DEFAULT_TEMPLATES = {
     "instruction": "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
-    "prompt_completion": "{prompt}",
-    "preference": "{prompt}",
-    "chat": "{prompt}",
+    "prompt_completion": "{prompt}\n\n### Response:\n",
+    "preference": "{prompt}\n\n### Response:\n",
+    "chat": "{conversation}\nassistant:\n",
 }
 CHAT_HINTS = ("instruct", "chat", "-it")
 
@@ -54,6 +58,7 @@ class ModelInfo:
     spec: ModelSpec
     dims: ModelDims | None
     chosen: ChosenModel
+    files: ModelFiles | None = None  # config and tokenizer read from disk or the Hugging Face cache
 
 
 @dataclass
@@ -95,6 +100,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons
     prompt_format = _prompt_format(loaded, info, plan_reasons)
+    _context_warning(loaded, info, audit, plan_reasons)
     evaluation = _evaluation(loaded, plan_reasons)
     return Plan(
         project=spec.name,
@@ -125,19 +131,29 @@ def _gpu_budget(loaded: LoadedSpec, reasons: list[Reason]) -> float:
 
 
 def _resolve_model(loaded: LoadedSpec, index: int, model: ModelSpec, reasons: list[Reason]) -> ModelInfo:
-    dims, chat = None, False
-    if model.path is not None:
-        dims, chat = read_model_folder(loaded.resolve(model.path))
-    elif model.hub:
+    files = locate_model(loaded, model)
+    arch = files.architecture if files is not None else None
+    dims = dims_from_architecture(arch, str(files.folder / "config.json")) if arch is not None else None
+    chat = bool(files is not None and files.tokenizer.chat_template)
+    if files is None and model.hub:  # not in the local Hugging Face cache: the name is all there is
         chat = any(hint in model.hub.lower() for hint in CHAT_HINTS)
+    elif files is not None and files.where != "local" and arch is not None:
+        reasons.append(reason(loaded, f"model `{model.name}`: config and tokenizer read from the {files.where} "
+                                      f"({arch.model_type or arch.family})", "models", index))
+    if arch is not None and arch.encoder_decoder:
+        reasons.append(reason(loaded, f"model `{model.name}` is an encoder-decoder ({arch.model_type}): the prompt "
+                                      "is the encoder's input and the answer the decoder's target (seq2seq)",
+                              "models", index))
     if dims is None and model.params is not None:
         dims = dims_from_params(model.params, model.context_window)
     if dims is None:
-        reasons.append(reason(loaded, f"model `{model.name}`: no config.json and no `params`, so its memory cannot "
+        what = "an unreadable config.json" if files is not None and files.config is not None else "no config.json"
+        reasons.append(reason(loaded, f"model `{model.name}`: {what} and no `params`, so its memory cannot "
                                       "be estimated; add `params:`", "models", index))
     chosen = ChosenModel(name=model.name, path=model.path, hub=model.hub, params=dims.params if dims else None,
-                         trust_remote_code=model.trust_remote_code, has_chat_template=chat)
-    return ModelInfo(index, model, dims, chosen)
+                         trust_remote_code=model.trust_remote_code, has_chat_template=chat,
+                         is_encoder_decoder=bool(arch is not None and arch.encoder_decoder))
+    return ModelInfo(index, model, dims, chosen, files)
 
 
 def _context(info: ModelInfo) -> int | None:
@@ -308,14 +324,63 @@ def _prompt_format(loaded: LoadedSpec, info: ModelInfo | None, reasons: list[Rea
     data = loaded.spec.data
     if info is not None and info.chosen.has_chat_template:
         reasons.append(reason(loaded, f"prompt format: `{info.spec.name}`'s own chat template", "models", info.index))
-        return PromptFormat(kind="chat_template", system_prompt=data.system_prompt)
+        return PromptFormat(kind="chat_template", system_prompt=data.system_prompt,
+                            fold_system=_chat_template_notes(loaded, info, reasons))
     if data.prompt_template:
         reasons.append(reason(loaded, "prompt format: the spec's template (the model has no chat template)",
                               "data", "prompt_template"))
         return PromptFormat(kind="template", template=data.prompt_template, system_prompt=data.system_prompt)
-    reasons.append(reason(loaded, f"prompt format: the default template for {data.format} data (the model has no "
-                                  "chat template; set data.prompt_template to change it)", "data", "format"))
-    return PromptFormat(kind="template", template=DEFAULT_TEMPLATES[data.format], system_prompt=data.system_prompt)
+    if info is not None and info.chosen.is_encoder_decoder and data.format in ("prompt_completion", "preference"):
+        reasons.append(reason(loaded, "prompt format: the prompt alone, `{prompt}`: an encoder-decoder reads it in "
+                                      "its encoder and its decoder starts the answer, which ends with the end token "
+                                      "(set data.prompt_template to change it)", "data", "format"))
+        return PromptFormat(kind="template", template="{prompt}", system_prompt=data.system_prompt)
+    template = DEFAULT_TEMPLATES[data.format]
+    reasons.append(reason(loaded, f"prompt format: the default template for {data.format} data, {template!r}: the "
+                                  "model has no chat template, so a separator marks where the answer starts and the "
+                                  "end token is learned after it; the few-shot baseline uses the same format (set "
+                                  "data.prompt_template to change it)", "data", "format"))
+    return PromptFormat(kind="template", template=template, system_prompt=data.system_prompt)
+
+
+def _chat_template_notes(loaded: LoadedSpec, info: ModelInfo, reasons: list[Reason]) -> bool:
+    """What rendering the chat template shows (modelinfo.py); True when the system prompt must be folded."""
+    files, data = info.files, loaded.spec.data
+    if files is None or not files.tokenizer.chat_template:
+        return False
+    template, tokens = files.tokenizer.chat_template, files.tokenizer
+    trail = end_token_trail(template, tokens)
+    if trail is not None:
+        reasons.append(reason(loaded, f"`{info.spec.name}`'s chat template closes each answer with `{tokens.eos}` "
+                                      f"then {trail!r}: the end token is learned once, and what trails it is not "
+                                      "trained", "models", info.index))
+    if not (data.system_prompt or data.format == "chat") or not rejects_system_role(template, tokens):
+        return False
+    where = ("data", "system_prompt") if data.system_prompt else ("data", "format")
+    reasons.append(reason(loaded, f"`{info.spec.name}`'s chat template rejects the system role: the system prompt "
+                                  "is folded into the first user turn", *where))
+    return True
+
+
+def _context_warning(loaded: LoadedSpec, info: ModelInfo | None, audit: AuditReport | None,
+                     reasons: list[Reason]) -> None:
+    """Warn where the longest prompt plus max_new_tokens runs past the model's context (eval.py caps it there)."""
+    context = _context(info) if info is not None else None
+    if context is None or info.chosen.is_encoder_decoder:
+        return
+    generation = loaded.spec.evaluation.generation
+    lengths = (audit.stats.get("token_lengths", {}) if audit is not None else {}).get(info.spec.name, {})
+    shots = next((b.k for b in loaded.spec.evaluation.baselines if b.name == "base_few_shot"), 0)
+    longest = lengths.get("max", 0) + shots * lengths.get("median", 0)  # the longest row after k typical shots
+    if longest + generation.max_new_tokens <= context:
+        return
+    prompt = f"a prompt of up to ~{longest} tokens{f' ({shots} few-shot examples)' if shots else ''} plus " \
+        if longest else ""
+    where = ("evaluation", "generation", "max_new_tokens") if "max_new_tokens" in generation.model_fields_set \
+        else ("models", info.index)
+    reasons.insert(0, reason(loaded, f"warning: {prompt}max_new_tokens {generation.max_new_tokens} runs past "
+                                  f"`{info.spec.name}`'s context of {context} tokens: eval.py caps generation at the "
+                                  "context and keeps the end of a prompt too long for it", *where))
 
 
 def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[Reason]) -> Distributed:

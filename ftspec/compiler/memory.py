@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from ftspec.compiler.modelinfo import Architecture, Linear, architecture
+
 GIB = 2**30
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 NF4_BYTES = 0.5  # 4 bits per quantised weight
@@ -35,6 +37,14 @@ class ModelDims:
     tied_embeddings: bool = False
     context_window: int | None = None
     source: str = "config.json"
+    # From config.json: the family's real linear layers (LoRA counts) and whether it is an encoder-decoder.
+    # Empty for a bare parameter count, which is costed as a Llama-style model.
+    linears: tuple[Linear, ...] = ()
+    family: str = "llama-like"
+    encoder_decoder: bool = False
+    dropout: float = 0.0
+    attention_blocks: int = 0  # 0: one a layer
+    position_bias: bool = False
 
     @property
     def q_dim(self) -> int:
@@ -60,24 +70,15 @@ def count_params(hidden: int, layers: int, heads: int, kv_heads: int, intermedia
 
 
 def dims_from_config(config: dict, source: str = "config.json") -> ModelDims:
-    """ModelDims from a Hugging Face config.json (Llama, Mistral, Qwen, Gemma style; GPT-2 names too)."""
-    config = config.get("text_config", config)
+    """ModelDims from a Hugging Face config.json, counted over the family's real module tree (ftspec.compiler.
+    modelinfo: Llama, Mistral, Qwen2/3, Gemma 2/3, Phi-3, GPT-2, T5; an unknown model_type is read as Llama-like)."""
+    return dims_from_architecture(architecture(config), source)
 
-    def get(*names, default=None):
-        return next((config[n] for n in names if config.get(n) is not None), default)
 
-    hidden = int(get("hidden_size", "n_embd", "d_model"))
-    layers = int(get("num_hidden_layers", "n_layer", "num_layers"))
-    heads = int(get("num_attention_heads", "n_head"))
-    kv_heads = int(get("num_key_value_heads", default=heads))
-    intermediate = int(get("intermediate_size", "n_inner", "ffn_dim", default=4 * hidden))
-    vocab = int(get("vocab_size"))
-    head_dim = get("head_dim")
-    tied = bool(get("tie_word_embeddings", default=False))
-    params = count_params(hidden, layers, heads, kv_heads, intermediate, vocab, head_dim, tied)
-    context = get("max_position_embeddings", "n_positions", "max_sequence_length")
-    return ModelDims(float(params), hidden, layers, heads, kv_heads, intermediate, vocab,
-                     int(head_dim) if head_dim else None, tied, int(context) if context else None, source)
+def dims_from_architecture(arch: Architecture, source: str = "config.json") -> ModelDims:
+    return ModelDims(float(arch.params), arch.hidden, arch.layers, arch.heads, arch.kv_heads, arch.intermediate,
+                     arch.vocab, arch.head_dim, arch.tied, arch.context, source, arch.linears, arch.family,
+                     arch.encoder_decoder, arch.dropout, arch.attention_blocks, arch.position_bias)
 
 
 def read_model_folder(folder: Path) -> tuple[ModelDims | None, bool]:
@@ -87,7 +88,7 @@ def read_model_folder(folder: Path) -> tuple[ModelDims | None, bool]:
     if config.is_file():
         try:
             dims = dims_from_config(json.loads(config.read_text(encoding="utf-8")), str(config))
-        except (ValueError, TypeError, KeyError, OSError):
+        except (ValueError, TypeError, KeyError, OSError, ZeroDivisionError):
             dims = None  # an unreadable config: fall back to the spec's params
     return dims, _has_chat_template(folder)
 
@@ -158,7 +159,7 @@ class MemoryEstimate:
 
 
 def lora_modules(dims: ModelDims, targets: tuple[str, ...] | str) -> list[tuple[int, int]]:
-    """(in, out) features of each adapted linear in one layer."""
+    """(in, out) features of each adapted linear in one layer (a Llama-style layer: for a bare parameter count)."""
     shapes = {"q_proj": (dims.hidden, dims.q_dim), "k_proj": (dims.hidden, dims.kv_dim),
               "v_proj": (dims.hidden, dims.kv_dim), "o_proj": (dims.q_dim, dims.hidden),
               "gate_proj": (dims.hidden, dims.intermediate), "up_proj": (dims.hidden, dims.intermediate),
@@ -167,8 +168,16 @@ def lora_modules(dims: ModelDims, targets: tuple[str, ...] | str) -> list[tuple[
     return [shapes.get(name, (dims.hidden, dims.hidden)) for name in names]
 
 
+def adapted_linears(dims: ModelDims, targets: tuple[str, ...] | str) -> list[tuple[int, int, int]]:
+    """(in, out, how many in the whole model) of each kind of linear LoRA adapts."""
+    if dims.linears:
+        every = targets == "all-linear"
+        return [(lin.fan_in, lin.fan_out, lin.count) for lin in dims.linears if every or lin.name in targets]
+    return [(fan_in, fan_out, dims.layers) for fan_in, fan_out in lora_modules(dims, targets)]
+
+
 def lora_params(dims: ModelDims, r: int, targets: tuple[str, ...] | str) -> int:
-    return dims.layers * sum(r * (fan_in + fan_out) for fan_in, fan_out in lora_modules(dims, targets))
+    return sum(count * r * (fan_in + fan_out) for fan_in, fan_out, count in adapted_linears(dims, targets))
 
 
 def estimate_memory(dims: ModelDims, setup: TrainSetup) -> MemoryEstimate:
@@ -212,12 +221,21 @@ def activation_bytes(dims: ModelDims, setup: TrainSetup) -> float:
     v, the attention output and o_proj's input (2q), the gated MLP (gate, up, SiLU output, product: 4f). SDPA's
     fused kernels keep no seq x seq matrix. A LoRA dropout keeps one copy of each adapted linear's input.
     With gradient checkpointing only each layer's input is kept, and one layer is recomputed at a time.
+    Families with dropout in training (GPT-2, T5) keep a mask and an output per dropout (two at the hidden width
+    and one at the MLP's a layer); T5's relative position bias keeps each attention's scores and probabilities
+    (heads x s per token, and the dropout's mask and output), as SDPA cannot fuse an additive bias.
     """
     tokens = setup.seq_len * setup.batch_size * (2 if setup.preference else 1)
     act = 4 if setup.dtype == "fp32" else 2
     layer = (4 * dims.hidden + 3 * dims.q_dim + 3 * dims.kv_dim + 4 * dims.intermediate) * act
+    if dims.dropout:
+        layer += (2 * dims.hidden + dims.intermediate) * (1 + act)
+    if dims.position_bias:
+        per_block = dims.heads * setup.seq_len * (2 * act + ((1 + act) if dims.dropout else 0))
+        layer += per_block * (dims.attention_blocks or dims.layers) // max(dims.layers, 1)
     if setup.method != "full" and setup.lora_dropout:
-        layer += sum(fan_in for fan_in, _ in lora_modules(dims, setup.lora_targets)) * act
+        adapted = sum(fan_in * count for fan_in, _, count in adapted_linears(dims, setup.lora_targets))
+        layer += adapted * act // max(dims.layers, 1)
     kept = dims.hidden * act * dims.layers + layer if setup.gradient_checkpointing else layer * dims.layers
     logits = dims.vocab * (act + 8)  # logits, their fp32 log-softmax and the gradient of the loss
     return tokens * (kept + logits)

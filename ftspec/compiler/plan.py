@@ -55,6 +55,7 @@ class ChosenModel(BaseModel):
     params: float | None = None
     trust_remote_code: bool = False
     has_chat_template: bool = False
+    is_encoder_decoder: bool = False  # T5-style: trained and evaluated as seq2seq (AutoModelForSeq2SeqLM)
 
 
 class Setting(BaseModel):
@@ -96,6 +97,7 @@ class PromptFormat(BaseModel):
     kind: Literal["chat_template", "template"]
     template: str | None = None  # for kind == template: placeholders {instruction} {input} {prompt}
     system_prompt: str | None = None
+    fold_system: bool = False  # the chat template rejects the system role: the system text opens the first user turn
 
 
 class DataPlan(BaseModel):

@@ -24,7 +24,8 @@ def params_label(params: float | None) -> str:
     return f"{params:g}"
 
 
-def decision_markdown(plan: Plan, audit: AuditReport | None, loaded: LoadedSpec) -> str:
+def decision_markdown(plan: Plan, audit: AuditReport | None, loaded: LoadedSpec, dry_run: bool = False) -> str:
+    """The decision as Markdown; with dry_run (explain), the first training row rendered as train.py renders it."""
     d = plan.decision
     lines = [f"# Decision for `{plan.project}`", "", f"**Approach: {APPROACH_TITLES[d.approach]}**", ""]
     if plan.method:
@@ -41,8 +42,15 @@ def decision_markdown(plan: Plan, audit: AuditReport | None, loaded: LoadedSpec)
                       f"{'is' if len(d.blocked) == 1 else 'are'} unmet; `--force` overrides."]
     if d.forced:
         lines += ["", "**Built with `--force` although a blocking prerequisite was unmet.**"]
-    lines += _memory(plan) + _settings(plan) + _cost(plan) + _audit(audit)
+    lines += _memory(plan) + _settings(plan) + (_dry_run(plan, loaded) if dry_run else []) + _cost(plan) + \
+        _audit(audit)
     return "\n".join(lines) + "\n"
+
+
+def _dry_run(plan: Plan, loaded: LoadedSpec) -> list[str]:
+    from ftspec.compiler.dryrun import dry_run_lines  # jinja2 and tokenizers: explain and build only, not check
+
+    return dry_run_lines(loaded, plan)
 
 
 def _memory(plan: Plan) -> list[str]:

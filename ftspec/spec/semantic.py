@@ -25,6 +25,10 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_models(loaded, add)
     _check_context(loaded, add)
     _check_documents(loaded, add)
+    if not problems:  # the spec itself is sound: now check it against the real base model (modelcheck.py)
+        from ftspec.compiler.modelcheck import model_problems
+
+        problems += model_problems(loaded)
     return problems
 
 

@@ -18,7 +18,7 @@ import zlib
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+from transformers import AutoTokenizer, set_seed
 
 PROJECT = 'order-to-json'
 HERE = Path(__file__).resolve().parent
@@ -37,12 +37,23 @@ BASE_MODEL_PATH = '../models/tiny-llama'
 BASE_MODEL_HUB = None
 TRUST_REMOTE_CODE = False
 SEED = 7
+# An encoder-decoder (T5-style) base model: the prompt is the encoder's text, the answer the decoder's labels.
+SEQ2SEQ = False
+# The chat template rejects the system role (Gemma's does): the system text opens the first user turn instead.
+FOLD_SYSTEM = False
 PROMPT_FORMAT_FILE = HERE / "prompt_format.json"
 PLACEHOLDER = re.compile(r"\{(instruction|input|prompt|conversation)\}")
 
 
 def base_model_source():
     return str(HERE / BASE_MODEL_PATH) if BASE_MODEL_PATH is not None else BASE_MODEL_HUB
+
+
+def model_class():
+    """AutoModelForSeq2SeqLM for an encoder-decoder, else AutoModelForCausalLM."""
+    import transformers
+
+    return transformers.AutoModelForSeq2SeqLM if SEQ2SEQ else transformers.AutoModelForCausalLM
 
 
 def read_rows(relative):
@@ -110,7 +121,17 @@ def prompt_messages(row, fmt):
         messages = [dict(role="user", content=user_text(row))]
     if fmt["system_prompt"] and not (messages and messages[0]["role"] == "system"):
         messages.insert(0, dict(role="system", content=fmt["system_prompt"]))
-    return messages
+    return fold_system(messages) if FOLD_SYSTEM else messages
+
+
+def fold_system(messages):
+    """The system message's text put at the start of the first user turn, for a template without a system role."""
+    if not messages or messages[0]["role"] != "system":
+        return messages
+    system, rest = messages[0]["content"], messages[1:]
+    if rest and rest[0]["role"] == "user":
+        return [dict(role="user", content=f"{system}\n\n{rest[0]['content']}"), *rest[1:]]
+    return [dict(role="user", content=system), *rest]
 
 
 def fill_template(row, fmt):
@@ -137,7 +158,9 @@ def build_prompt(row, tokenizer, fmt, shots=()):
         messages = messages[:start] + examples + messages[start:]
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     system = f"{fmt['system_prompt']}\n\n" if fmt["system_prompt"] else ""
-    examples = "".join(fill_template(shot, fmt) + target_text(shot) + "\n\n" for shot in shots)
+    # each shot's answer ends with the end token, as training teaches it (an encoder reads no end token)
+    end = "" if SEQ2SEQ else tokenizer.eos_token or ""
+    examples = "".join(fill_template(shot, fmt) + target_text(shot) + end + "\n\n" for shot in shots)
     return system + examples + fill_template(row, fmt)
 
 
@@ -157,11 +180,47 @@ def encode_prompt(tokenizer, prompt, fmt):
 
 def encode_example(tokenizer, prompt, completion, fmt):
     """(input_ids, completion_mask): the prompt's ids exactly as eval.py encodes them, then the answer and EOS."""
-    prompt_ids = encode_prompt(tokenizer, prompt, fmt)
-    answer_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
-    if tokenizer.eos_token_id is not None and (not answer_ids or answer_ids[-1] != tokenizer.eos_token_id):
-        answer_ids = answer_ids + [tokenizer.eos_token_id]
-    return prompt_ids + answer_ids, [0] * len(prompt_ids) + [1] * len(answer_ids)
+    prompt_ids, answer = encode_prompt(tokenizer, prompt, fmt), answer_ids(tokenizer, completion)
+    return prompt_ids + answer, [0] * len(prompt_ids) + [1] * len(answer)
+
+
+def answer_ids(tokenizer, completion):
+    """The answer's ids ending with exactly one end token. A chat template may close the turn with it and add more
+    (ChatML: `<|im_end|>` then a newline): the answer then stops at that end token instead of repeating it."""
+    ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        return ids
+    if eos in ids:
+        return ids[: len(ids) - ids[::-1].index(eos)]
+    return ids + [eos]
+
+
+def context_window(model):
+    """How many positions a decoder can attend to (None: no fixed limit, as T5's relative positions)."""
+    if SEQ2SEQ:
+        return None
+    config = getattr(model.config, "text_config", model.config)
+    return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+
+def fit_to_context(model, prompt_ids, max_new_tokens):
+    """(prompts, max_new_tokens) within the model's context: generation stops at the context, and a prompt too
+    long to leave room for an answer keeps its end (where the question is)."""
+    context = context_window(model)
+    if not context or not prompt_ids:
+        return prompt_ids, max_new_tokens
+    room = context - max(len(ids) for ids in prompt_ids)
+    if room >= 1:
+        return prompt_ids, min(max_new_tokens, room)
+    budget = max(1, min(max_new_tokens, context // 4))
+    return [ids[-(context - budget):] for ids in prompt_ids], budget
+
+
+def clip_to_context(model, *sequences):
+    """Each sequence's last `context` items: a model with learned positions (GPT-2) has none past its context."""
+    context = context_window(model)
+    return sequences if not context else tuple(sequence[-context:] for sequence in sequences)
 
 
 # Generation and baselines, as the plan decided them.
@@ -196,8 +255,8 @@ def model_dtype():
 
 
 def load_base():
-    model = AutoModelForCausalLM.from_pretrained(base_model_source(), dtype=model_dtype(),
-                                                 trust_remote_code=TRUST_REMOTE_CODE)
+    model = model_class().from_pretrained(base_model_source(), dtype=model_dtype(),
+                                          trust_remote_code=TRUST_REMOTE_CODE)
     return model
 
 
@@ -209,8 +268,7 @@ def load_finetuned(model_dir):
         from peft import PeftModel
 
         return PeftModel.from_pretrained(load_base(), str(model_dir))
-    return AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=model_dtype(),
-                                                trust_remote_code=TRUST_REMOTE_CODE)
+    return model_class().from_pretrained(str(model_dir), dtype=model_dtype(), trust_remote_code=TRUST_REMOTE_CODE)
 
 
 def load_tokenizer(source):
@@ -238,20 +296,22 @@ def pick_shots(k):
 
 def generate(model, tokenizer, prompt_ids):
     """Generate for a batch of encoded prompts, left-padded; greedy when the temperature is 0."""
+    prompt_ids, max_new_tokens = fit_to_context(model, prompt_ids, MAX_NEW_TOKENS)
     batch = tokenizer.pad({"input_ids": prompt_ids}, padding=True, return_tensors="pt").to(device())
-    options = {"max_new_tokens": MAX_NEW_TOKENS, "pad_token_id": tokenizer.pad_token_id}
+    options = {"max_new_tokens": max_new_tokens, "pad_token_id": tokenizer.pad_token_id}
     if TEMPERATURE > 0:
         options.update(do_sample=True, temperature=TEMPERATURE)
     else:
         options.update(do_sample=False)
     with torch.no_grad():
         output = model.generate(**batch, **options)
-    return tokenizer.batch_decode(output[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+    answers = output if SEQ2SEQ else output[:, batch["input_ids"].shape[1]:]  # a decoder's output repeats the prompt
+    return tokenizer.batch_decode(answers, skip_special_tokens=True)
 
 
 def reference_nll(model, tokenizer, prompt, completion, fmt):
     """Summed negative log-likelihood of the reference after the prompt, and its token count (with EOS)."""
-    input_ids, mask = encode_example(tokenizer, prompt, completion, fmt)
+    input_ids, mask = clip_to_context(model, *encode_example(tokenizer, prompt, completion, fmt))
     ids = torch.tensor([input_ids], device=device())
     with torch.no_grad():
         logits = model(input_ids=ids).logits[0, :-1].float()

@@ -12,6 +12,7 @@ from ftspec.spec.load import load_spec
 from tests.conftest import models_for
 from tests.invoke import invoke
 
+pytestmark = pytest.mark.usefixtures("example_models")  # specs/flan-t5-local needs its model
 SPECS = Path(__file__).resolve().parents[3] / "specs"
 EXAMPLES = sorted(SPECS.glob("*/project.yaml"))
 EXPECTED = {  # the examples written to show one row of the matrix each: (approach, method, adapter)

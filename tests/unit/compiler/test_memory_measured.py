@@ -26,3 +26,11 @@ def test_estimate_within_25_percent_of_a_measured_cpu_run():
     row = bench.compare(case)
     assert row["params"] > 20e6  # a real model of a few tens of millions of parameters
     assert abs(row["error"]) <= 0.25, row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gpt2 lora", "t5 lora"])
+def test_other_families_within_25_percent_of_a_measured_cpu_run(name):
+    bench = load_bench()
+    row = bench.compare(next(case for case in bench.CASES if case.name == name))
+    assert abs(row["error"]) <= 0.25, row

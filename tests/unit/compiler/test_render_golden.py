@@ -26,6 +26,7 @@ sys.path.insert(0, str(GOLDEN))
 from golden_plans import make_paths, make_plan  # noqa: E402
 
 REPO = GOLDEN.parents[1]
+pytestmark = pytest.mark.usefixtures("example_models")  # specs/flan-t5-local needs its model
 SPECS = sorted((REPO / "specs").glob("*/project.yaml"))
 UPDATE = os.environ.get("FTSPEC_UPDATE_GOLDEN") == "1"
 PLANS = {
