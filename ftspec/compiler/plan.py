@@ -6,12 +6,23 @@ plan.method, plan.model, plan.candidates[] {name, method, estimated_memory_gb, f
 
 # pydantic models: no `from __future__ import annotations`, so pydantic need not eval annotation strings
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ftspec.compiler import methods
+
+
+def _known_method(name: str) -> str:
+    if not methods.is_plan_method(name):
+        raise ValueError(f"unknown training method `{name}`")
+    return name
+
 
 Approach = Literal["prompting", "rag", "fine_tuning", "fine_tuning_and_rag"]
-TrainMethod = Literal["full", "lora", "qlora", "dpo"]
+# full | lora | qlora (the default objective, named by its adapter) or another objective's name (dpo): methods.py
+TrainMethod = Annotated[str, AfterValidator(_known_method)]
+AdapterKey = Literal["lora", "qlora"]
 
 
 class Reason(BaseModel):
@@ -41,7 +52,7 @@ class Decision(BaseModel):
 class Candidate(BaseModel):
     name: str
     method: TrainMethod
-    adapter: Literal["lora", "qlora"] | None = None  # the PEFT adapter under dpo
+    adapter: AdapterKey | None = None  # the PEFT adapter under an objective named by itself (dpo)
     estimated_memory_gb: float
     fits: bool
     breakdown: dict[str, float] = Field(default_factory=dict)  # weights, gradients, optimizer, activations (GB)
@@ -70,6 +81,9 @@ class Lora(BaseModel):
 
 
 class Hyperparameters(BaseModel):
+    # an objective's own settings (methods.Setting) beyond the named fields ride along as extra fields
+    model_config = ConfigDict(extra="allow")
+
     learning_rate: float
     epochs: float
     batch_size: int
@@ -85,9 +99,20 @@ class Hyperparameters(BaseModel):
     eval_steps: int | None = None
     early_stopping_patience: int | None = None
     early_stopping_min_delta: float = 0.0
-    lora: Lora | None = None  # set for lora, qlora, and dpo with an adapter
-    dpo_beta: float | None = None
+    lora: Lora | None = None  # set whenever the adapter is PEFT (lora, qlora)
+    dpo_beta: float | None = None  # the dpo objective's setting (a field since the first wave)
     reasons: dict[str, str] = Field(default_factory=dict)  # field name -> why this value
+
+
+# Prompt templates where the model has no chat template and the spec sets none: the one table, for the plan (decide)
+# and for the scripts (render). Placeholders: {instruction} {input} {prompt} {conversation}.
+DEFAULT_TEMPLATES = {
+    "instruction": "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
+    "instruction_without_input": "### Instruction:\n{instruction}\n\n### Response:\n",
+    "prompt_completion": "{prompt}",
+    "preference": "{prompt}",
+    "chat": "{conversation}\nassistant:\n",
+}
 
 
 class PromptFormat(BaseModel):
@@ -128,7 +153,7 @@ class Plan(BaseModel):
     project: str
     decision: Decision
     method: TrainMethod | None  # None when the approach needs no fine-tuning
-    adapter: Literal["lora", "qlora"] | None = None  # the PEFT adapter under dpo
+    adapter: AdapterKey | None = None  # the PEFT adapter under an objective named by itself (dpo)
     model: ChosenModel | None
     candidates: list[Candidate] = Field(default_factory=list)
     hyperparameters: Hyperparameters | None = None
@@ -138,6 +163,11 @@ class Plan(BaseModel):
     evaluation: EvalPlan = Field(default_factory=EvalPlan)
     tracking: str = "none"
     cost: dict | None = None  # token-cost comparison, when the spec declares traffic
+
+    @property
+    def training_method(self) -> "methods.Method | None":
+        """The objective and adapter this plan trains with (methods.py), or None without fine-tuning."""
+        return methods.resolve(self.method, self.adapter) if self.method else None
 
     def to_json(self) -> dict:
         """The `decision` and `plan` sections of `ftspec check --json`."""
