@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ftspec.compiler.approach import check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
 from ftspec.compiler.findings import AuditReport
+from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE, dev_size
 from ftspec.compiler.hparams import choose_hyperparameters, planned_seq_length
 from ftspec.compiler.memory import (
     ModelDims,
@@ -26,6 +27,7 @@ from ftspec.compiler.plan import (
     ChosenModel,
     DataPlan,
     Decision,
+    DevSplit,
     Distributed,
     EvalPlan,
     Plan,
@@ -77,6 +79,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
     plan_reasons = outcome.reasons + reasons
     prompt_format = _prompt_format(loaded, info, plan_reasons)
+    dev_split = _dev_split(loaded, rows, plan_reasons if fine_tune else [])
     return Plan(
         project=spec.name,
         decision=Decision(approach=outcome.approach, reasons=plan_reasons, prerequisites=prerequisites),
@@ -88,12 +91,28 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         prompt_format=prompt_format,
         data=DataPlan(format=spec.data.format, train=list(spec.data.train), eval=spec.data.eval,
                       holdout=spec.data.holdout, adversarial=spec.data.adversarial, regression=spec.data.regression,
-                      fields=dict(spec.data.fields)),
+                      fields=dict(spec.data.fields), dev_split=dev_split),
         distributed=_distributed(loaded, candidate if fine_tune else None, plan_reasons),
         evaluation=_evaluation(loaded),
         tracking=spec.tracking,
         cost=cost.to_json() if cost else None,
     )
+
+
+def _dev_split(loaded: LoadedSpec, rows: int | None, reasons: list[Reason]) -> DevSplit:
+    split = DevSplit(rows=dev_size(rows) if rows is not None else None, of_rows=rows)
+    gate = "the holdout" if loaded.spec.data.eval is None else "the eval set"
+    if rows is None:
+        text = (f"model selection: the trainer evaluates on a dev split of {DEV_SHARE:.0%} of train (at most "
+                f"{DEV_MAX_ROWS}), never on {gate} that gates the model")
+    elif split.rows:
+        text = (f"model selection: the trainer evaluates (eval loss, early stopping, best checkpoint) on a dev split "
+                f"of {split.rows} of the {rows} train rows (seeded), never on {gate} that gates the model")
+    else:
+        text = (f"no dev split: {rows} train rows (under {DEV_MIN_TRAIN_ROWS}) all train, so nothing evaluates during "
+                f"training; {gate} only gates")
+    reasons.append(reason(loaded, text, "data", "train"))
+    return split
 
 
 def _gpu_budget(loaded: LoadedSpec, reasons: list[Reason]) -> float:

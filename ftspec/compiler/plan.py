@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ftspec.compiler import methods
+from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE
 
 
 def _known_method(name: str) -> str:
@@ -123,6 +124,17 @@ class PromptFormat(BaseModel):
     system_prompt: str | None = None
 
 
+class DevSplit(BaseModel):
+    """Train rows the trainer evaluates on (early stopping, best checkpoint): never the gating eval set
+    (compiler/devsplit.py has the rule; train.py repeats it)."""
+
+    share: float = DEV_SHARE
+    max_rows: int = DEV_MAX_ROWS
+    min_train_rows: int = DEV_MIN_TRAIN_ROWS
+    rows: int | None = None  # dev rows, from the audit's count of train rows (None: not counted)
+    of_rows: int | None = None  # train rows it is carved from
+
+
 class DataPlan(BaseModel):
     format: Literal["instruction", "prompt_completion", "chat", "preference"]
     train: list[str]  # relative to the spec's folder
@@ -131,6 +143,7 @@ class DataPlan(BaseModel):
     adversarial: str | None = None
     regression: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
+    dev_split: DevSplit = Field(default_factory=DevSplit)
 
 
 class Distributed(BaseModel):
