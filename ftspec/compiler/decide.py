@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ftspec.compiler.approach import check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
-from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE, dev_size
+from ftspec.compiler.findings import AuditReport
 from ftspec.compiler.hparams import choose_hyperparameters, planned_seq_length
 from ftspec.compiler.memory import (
     ModelDims,
