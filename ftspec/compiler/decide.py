@@ -36,6 +36,7 @@ from ftspec.compiler.plan import (
     Reason,
 )
 from ftspec.compiler.report import params_label
+from ftspec.compiler.tracking import tracker_prerequisite
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.models import ModelSpec
 
@@ -71,6 +72,9 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         prerequisites.append(Prerequisite(name="fits_budget", met=False,
                                           hint="no candidate fits the GPU memory: add GPUs, a bigger GPU, or a "
                                                "smaller model (see the candidates' memory)"))
+    tracker = tracker_prerequisite(spec.tracking) if fine_tune else None
+    if tracker is not None:
+        prerequisites.append(tracker)
     hyper = None
     if fine_tune and info is not None:
         hyper = choose_hyperparameters(loaded, option, rows, _context(info),

@@ -393,6 +393,8 @@ def main():
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     set_seed(SEED)
+    # TensorBoard's event files in RUN_DIR/tensorboard (the Trainer's default buries them in checkpoints/runs/)
+    os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(output_dir / "tensorboard"))
     fmt = load_prompt_format()
     tokenizer = load_tokenizer()
     train_rows, _ = split_train_eval()  # the eval set (or holdout) gates the model in eval.py: training never sees it
