@@ -196,10 +196,10 @@ class MethodRow:
 def method_rows(chosen: Method | None = None) -> list[MethodRow]:
     rows = []
     for o in OBJECTIVES.values():
-        terms = [t for t, on in (("reference model", o.reference_model), ("reward model", o.reward_model),
+        terms = [t for t, on in (("reference model (full only)", o.reference_model), ("reward model", o.reward_model),
                                  (f"{o.sequences_per_row} sequences a row", o.sequences_per_row > 1)) if on]
         rows.append(MethodRow(objective=o.name, trainer=o.trainer, formats=", ".join(o.formats),
-                              adapters=", ".join(o.adapters), memory=", ".join(terms) or "policy only",
-                              spec_key=f"method: {o.name}" if o.selectable else "method: full | lora | qlora",
+                              adapters=", ".join(o.adapters), memory=", ".join(terms) or "none",
+                              spec_key=f"method: {o.name}" if o.selectable else "method: full, lora or qlora",
                               chosen=chosen is not None and chosen.objective is o))
     return rows
