@@ -80,3 +80,26 @@ def test_the_demo_plan_records_its_dev_split(demo_model_dir):
     assert (split.rows, split.of_rows, split.share) == (40, 400, DEV_SHARE)
     text = next(r.text for r in plan.decision.reasons if r.text.startswith("model selection"))
     assert "dev split of 40 of the 400 train rows" in text and "never on the eval set" in text
+    from ftspec.compiler.build import render_project
+
+    built = render_project(check_project(DEMO_SPEC), DEMO_SPEC.parent / "build")
+    assert built.manifest["dev_split"]["rows"] == 40 and built.manifest["dev_split"]["of_rows"] == 400
+
+
+def test_one_default_template_for_the_plan_and_the_scripts(tmp_path):
+    """Chat rows on a model without a chat template: the plan and prompt_format.json hold the same default, which
+    cues the answer with `assistant:` (the plan once held a bare `{prompt}`, another table's value)."""
+    from ftspec.compiler.pipeline import check_project
+    from ftspec.compiler.plan import DEFAULT_TEMPLATES
+    from ftspec.compiler.render import prompt_format
+
+    rows = [{"messages": [{"role": "user", "content": f"order {i} red mugs"},
+                          {"role": "assistant", "content": f'{{"quantity": {i}}}'}]} for i in range(60)]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:50]), encoding="utf-8")
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[50:]), encoding="utf-8")
+    (tmp_path / "project.yaml").write_text(
+        "ftspec: 1\nname: chat-orders\ndata: {format: chat, train: train.jsonl, eval: eval.jsonl}\n"
+        "models:\n  - {name: base, hub: org/base-model, params: 0.5B}\nmethod: lora\n", encoding="utf-8")
+    plan = check_project(tmp_path / "project.yaml").plan
+    assert plan.prompt_format.template == DEFAULT_TEMPLATES["chat"] == "{conversation}\nassistant:\n"
+    assert prompt_format(plan)["template"] == DEFAULT_TEMPLATES["chat"]
