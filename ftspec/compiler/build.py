@@ -149,6 +149,7 @@ def render_project(result: CheckResult, folder: Path, force: bool = False) -> Bu
         "spec": {"path": Path(os.path.relpath(result.loaded.path.resolve(), folder.resolve())).as_posix(),
                  "sha256": result.loaded.sha256},
         "data": data_hashes(result, plan),
+        "dev_split": plan.data.dev_split.model_dump(mode="json"),  # train rows that pick the checkpoint (plan.py)
         "templates": template_files(TEMPLATES_DIR),
         "forced": plan.decision.forced,
         "method": plan.method,

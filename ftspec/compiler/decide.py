@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from ftspec.compiler.approach import budget_prerequisite, check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
-from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters, default_epochs
+from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE, dev_size
+from ftspec.compiler.hparams import choose_hyperparameters, default_epochs, planned_seq_length
 from ftspec.compiler.memory import (
     ModelDims,
     TrainSetup,
@@ -18,13 +19,16 @@ from ftspec.compiler.memory import (
     dims_from_params,
     estimate_memory,
 )
+from ftspec.compiler.methods import Method, candidates
 from ftspec.compiler.modelcheck import locate_model
 from ftspec.compiler.modelinfo import ModelFiles, end_token_trail, rejects_system_role
 from ftspec.compiler.plan import (
+    DEFAULT_TEMPLATES,
     Candidate,
     ChosenModel,
     DataPlan,
     Decision,
+    DevSplit,
     Distributed,
     EvalPlan,
     Plan,
@@ -33,6 +37,7 @@ from ftspec.compiler.plan import (
     Reason,
 )
 from ftspec.compiler.report import params_label
+from ftspec.compiler.tracking import tracker_prerequisite
 from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.models import ModelSpec
@@ -41,14 +46,6 @@ DEFAULT_GPU_GB = 24.0  # a common single card (RTX 4090, A10G's 24 GB, L4's 24 G
 FULL_MIN_ROWS = 5000  # full fine-tuning needs thousands of examples to beat an adapter
 FULL_MAX_SHARE = 0.5  # ... and a model small for the GPU: its estimate within half of the memory
 ASSUMED_ROWS = 1000  # for the cost estimate when the audit did not count rows
-# For a model without a chat template: a separator between the prompt and the answer, so a base model knows where its
-# answer starts (encode_example then teaches the end token after it). The few-shot baseline uses the same format.
-DEFAULT_TEMPLATES = {
-    "instruction": "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
-    "prompt_completion": "{prompt}\n\n### Response:\n",
-    "preference": "{prompt}\n\n### Response:\n",
-    "chat": "{conversation}\nassistant:\n",
-}
 CHAT_HINTS = ("instruct", "chat", "-it")
 
 
@@ -59,16 +56,6 @@ class ModelInfo:
     dims: ModelDims | None
     chosen: ChosenModel
     files: ModelFiles | None = None  # config and tokenizer read from disk or the Hugging Face cache
-
-
-@dataclass
-class Option:
-    method: str  # full | lora | qlora | dpo
-    adapter: str | None = None  # under dpo
-
-    @property
-    def memory_method(self) -> str:
-        return self.adapter or ("full" if self.method == "dpo" else self.method)
 
 
 def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
@@ -89,9 +76,12 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         prerequisites.append(Prerequisite(name="fits_budget", met=False,
                                           hint="no candidate fits the GPU memory: add GPUs, a bigger GPU, or a "
                                                "smaller model (see the candidates' memory)"))
+    tracker = tracker_prerequisite(spec.tracking) if fine_tune else None
+    if tracker is not None:
+        prerequisites.append(tracker)
     hyper = None
     if fine_tune and info is not None:
-        hyper = choose_hyperparameters(loaded, option.method, option.adapter, rows, _context(info),
+        hyper = choose_hyperparameters(loaded, option, rows, _context(info),
                                        setup.gradient_checkpointing, setup.batch_size)
     if fine_tune and hyper is not None:
         train_tokens = (rows or ASSUMED_ROWS) * hyper.max_seq_length / 2  # as _cost assumes
@@ -102,23 +92,40 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     prompt_format = _prompt_format(loaded, info, plan_reasons)
     _context_warning(loaded, info, audit, plan_reasons)
     evaluation = _evaluation(loaded, plan_reasons)
+    dev_split = _dev_split(loaded, rows, plan_reasons if fine_tune else [])
     return Plan(
         project=spec.name,
         decision=Decision(approach=outcome.approach, reasons=plan_reasons, prerequisites=prerequisites),
-        method=option.method if fine_tune and option else None,
-        adapter=option.adapter if fine_tune and option else None,
+        method=option.plan_method if fine_tune and option else None,
+        adapter=option.plan_adapter if fine_tune and option else None,
         model=info.chosen if info else None,
         candidates=[c for per_model in table.values() for _, c, _ in per_model],
         hyperparameters=hyper,
         prompt_format=prompt_format,
         data=DataPlan(format=spec.data.format, train=list(spec.data.train), eval=spec.data.eval,
                       holdout=spec.data.holdout, adversarial=spec.data.adversarial, regression=spec.data.regression,
-                      fields=dict(spec.data.fields)),
+                      fields=dict(spec.data.fields), dev_split=dev_split),
         distributed=_distributed(loaded, candidate if fine_tune else None, plan_reasons),
         evaluation=evaluation,
         tracking=spec.tracking,
         cost=cost.to_json() if cost else None,
     )
+
+
+def _dev_split(loaded: LoadedSpec, rows: int | None, reasons: list[Reason]) -> DevSplit:
+    split = DevSplit(rows=dev_size(rows) if rows is not None else None, of_rows=rows)
+    gate = "the holdout" if loaded.spec.data.eval is None else "the eval set"
+    if rows is None:
+        text = (f"model selection: the trainer evaluates on a dev split of {DEV_SHARE:.0%} of train (at most "
+                f"{DEV_MAX_ROWS}), never on {gate} that gates the model")
+    elif split.rows:
+        text = (f"model selection: the trainer evaluates (eval loss, early stopping, best checkpoint) on a dev split "
+                f"of {split.rows} of the {rows} train rows (seeded), never on {gate} that gates the model")
+    else:
+        text = (f"no dev split: {rows} train rows (under {DEV_MIN_TRAIN_ROWS}) all train, so nothing evaluates during "
+                f"training; {gate} only gates")
+    reasons.append(reason(loaded, text, "data", "train"))
+    return split
 
 
 def _gpu_budget(loaded: LoadedSpec, reasons: list[Reason]) -> float:
@@ -172,27 +179,23 @@ def _batch(loaded: LoadedSpec, info: ModelInfo) -> int:
     return 4 if params < 3e9 else 2 if params < 15e9 else 1
 
 
-def _options(loaded: LoadedSpec) -> list[Option]:
-    method, preference = loaded.spec.method, loaded.spec.data.format == "preference"
-    if preference:
-        adapters = {"auto": ["lora", "qlora", None], "dpo": ["lora", "qlora"], "lora": ["lora"],
-                    "qlora": ["qlora"], "full": [None]}[method]
-        return [Option("dpo", a) for a in adapters]
-    return [Option(m) for m in (["full", "lora", "qlora"] if method == "auto" else [method])]
+def _options(loaded: LoadedSpec) -> list[Method]:
+    return candidates(loaded.spec.method, loaded.spec.data.format)
 
 
-def _setup(loaded: LoadedSpec, info: ModelInfo, option: Option, batch: int, checkpointing: bool) -> TrainSetup:
+def _setup(loaded: LoadedSpec, info: ModelInfo, option: Method, batch: int, checkpointing: bool) -> TrainSetup:
     training = loaded.spec.training
-    seq = training.max_seq_length or min(_context(info) or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
-    quantised = option.memory_method == "qlora"
-    optimizer = training.optimizer or ("paged_adamw_8bit" if quantised else "adamw_torch")
+    seq = planned_seq_length(training.max_seq_length, _context(info))
+    optimizer = training.optimizer or ("paged_adamw_8bit" if option.adapter.quantized else "adamw_torch")
     dtype = "fp16" if training.precision == "fp16" else "fp32" if training.precision == "fp32" else "bf16"
     lora = training.lora
-    return TrainSetup(method=option.memory_method, dtype=dtype, mixed_precision=True,
+    objective = option.objective
+    return TrainSetup(method=option.adapter.key, dtype=dtype, mixed_precision=True,
                       optimizer_bits=8 if "8bit" in optimizer else 32, seq_len=seq, batch_size=batch,
                       gradient_checkpointing=checkpointing, lora_r=lora.r or 16,
                       lora_targets=tuple(lora.target_modules) if isinstance(lora.target_modules, list)
-                      else "all-linear", preference=option.method == "dpo")
+                      else "all-linear", sequences=objective.sequences_per_row,
+                      reference_model=objective.reference_model, reward_model=objective.reward_model)
 
 
 def _ladder(loaded: LoadedSpec, info: ModelInfo) -> list[tuple[int, bool]]:
@@ -223,7 +226,7 @@ def _candidates(loaded: LoadedSpec, models: list[ModelInfo], budget: float) -> d
             single = [(s, e.total_gib, "none", e) for s, e in tries]
             sharded = [(s, _sharded(e, gpus), "fsdp", e) for s, e in tries] if gpus > 1 else []
             setup, per_gpu, sharding, estimate = next((t for t in single + sharded if t[1] <= budget), single[-1])
-            rows.append((option, Candidate(name=info.spec.name, method=option.method, adapter=option.adapter,
+            rows.append((option, Candidate(name=info.spec.name, method=option.plan_method, adapter=option.plan_adapter,
                                            estimated_memory_gb=round(per_gpu, 2), fits=per_gpu <= budget,
                                            breakdown=estimate.breakdown, sharding=sharding), setup))
         table[info.index] = rows
@@ -232,7 +235,7 @@ def _candidates(loaded: LoadedSpec, models: list[ModelInfo], budget: float) -> d
 
 def _sharded(estimate, gpus: int) -> float:
     """FSDP full shard: weights, gradients, optimizer states and a reference split across the GPUs."""
-    states = sum(estimate.breakdown[k] for k in ("weights", "gradients", "optimizer", "reference"))
+    states = sum(estimate.breakdown.get(k, 0.0) for k in ("weights", "gradients", "optimizer", "reference", "reward"))
     return estimate.total_gib - states + states / gpus
 
 
@@ -259,23 +262,23 @@ def _full_justified(candidate: Candidate, budget: float, rows: int | None) -> bo
     return rows is not None and rows >= FULL_MIN_ROWS and candidate.estimated_memory_gb <= FULL_MAX_SHARE * budget
 
 
-def _allowed(option: Option, candidate: Candidate, budget: float, rows: int | None, loaded: LoadedSpec) -> bool:
-    if option.memory_method != "full" or loaded.spec.method != "auto":
+def _allowed(option: Method, candidate: Candidate, budget: float, rows: int | None, loaded: LoadedSpec) -> bool:
+    if option.adapter.peft or loaded.spec.method != "auto":
         return True
     return _full_justified(candidate, budget, rows)
 
 
 def _rank(row, budget: float, rows: int | None) -> tuple:
     option, candidate, _ = row
-    order = {"full": 0 if _full_justified(candidate, budget, rows) else 3, "lora": 1, "qlora": 2}
-    return (not candidate.fits, candidate.sharding != "none", order[option.memory_method])
+    order = option.adapter.peft_rank if option.adapter.peft else 0 if _full_justified(candidate, budget, rows) else 3
+    return (not candidate.fits, candidate.sharding != "none", order)
 
 
-def _label(option: Option) -> str:
-    return f"dpo ({option.adapter or 'all weights'})" if option.method == "dpo" else option.method
+def _label(option: Method) -> str:
+    return option.label
 
 
-def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Option, candidate: Candidate, setup: TrainSetup,
+def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Method, candidate: Candidate, setup: TrainSetup,
                     rows_for_model: list, budget: float, rows: int | None, reasons: list[Reason]) -> None:
     others = ", ".join(f"{_label(o)} {c.estimated_memory_gb:g} GB" for o, c, _ in rows_for_model if o is not option)
     where = ("method",) if loaded.spec.method != "auto" else ("models", info.index)
@@ -283,9 +286,9 @@ def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Option, candida
             f"{candidate.estimated_memory_gb:g} GB of {budget:g} GB" + (f" (others: {others})" if others else ""))
     if loaded.spec.method != "auto":
         text += "; the method is set in the spec"
-    elif option.method == "dpo":
-        text += "; the data is preference pairs, so DPO"
-    elif option.method == "full":
+    elif not option.objective.named_by_adapter:
+        text += f"; the data is {option.objective.data_label}, so {option.objective.title}"
+    elif not option.adapter.peft:
         text += f"; full fine-tuning: the model is small for the GPU and there are {rows} rows"
     else:
         text += "; PEFT first: the smallest candidate that fits"
@@ -309,7 +312,7 @@ def _cost(loaded: LoadedSpec, choice, rows: int | None) -> CostComparison | None
         return None
     info = choice[0]
     few_shot = next((b.k for b in spec.evaluation.baselines if b.name == "base_few_shot"), 3)
-    seq = spec.training.max_seq_length or min(_context(info) or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
+    seq = planned_seq_length(spec.training.max_seq_length, _context(info))
     epochs = spec.training.epochs if spec.training.epochs != "auto" else default_epochs(rows)[0]  # as the plan's
     comparison = compare_costs(traffic, few_shot_k=few_shot, model_params=info.dims.params,
                                train_tokens=(rows or ASSUMED_ROWS) * seq / 2, epochs=epochs,

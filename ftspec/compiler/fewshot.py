@@ -224,7 +224,7 @@ def _first(records, cap: int | None) -> list:
 def _prompt_format(plan: Plan) -> dict:
     """prompt_format.json as ftspec.compiler.render writes it, without importing jinja2 into `check`: the default
     instruction template drops its Input block for a row without input."""
-    from ftspec.compiler.decide import DEFAULT_TEMPLATES
+    from ftspec.compiler.plan import DEFAULT_TEMPLATES
 
     fmt = plan.prompt_format
     template = fmt.template if fmt.kind == "template" else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ftspec.compiler.methods import Method
 from ftspec.compiler.plan import Hyperparameters, Lora
 from ftspec.spec.load import LoadedSpec
 
@@ -23,13 +24,17 @@ class Chooser:
         return default
 
 
-def default_learning_rate(method: str, adapter: str | None) -> tuple[float, str]:
-    if method == "dpo":
-        return (5e-6, "DPO on all weights: a small step keeps the policy near its reference") if adapter is None \
-            else (5e-5, "DPO with an adapter: 10x below SFT LoRA, as the TRL DPO recipes use")
-    if method == "full":
-        return 2e-5, "full fine-tuning: within the 1e-5..5e-5 range that does not wreck pre-trained weights"
-    return 2e-4, f"{method}: adapters train from zero and take the 1e-4..2e-4 range (QLoRA paper)"
+def default_seq_length(context_window: int | None) -> tuple[int, str]:
+    """The one default for max_seq_length (the decision, the memory estimate, the cost and the plan use it)."""
+    if context_window is not None and context_window < DEFAULT_SEQ_LENGTH:
+        return context_window, f"{context_window} tokens: the model's context window caps it"
+    return DEFAULT_SEQ_LENGTH, (f"{DEFAULT_SEQ_LENGTH} tokens: enough for most instruction rows; the audit flags "
+                                "longer ones")
+
+
+def planned_seq_length(spec_value: int | None, context_window: int | None) -> int:
+    """The spec's max_seq_length, else the default."""
+    return spec_value or default_seq_length(context_window)[0]
 
 
 def default_epochs(rows: int | None) -> tuple[float, str]:
@@ -42,20 +47,17 @@ def default_epochs(rows: int | None) -> tuple[float, str]:
     return 1, f"{rows} training rows (>=10k): one pass is enough"
 
 
-def choose_hyperparameters(loaded: LoadedSpec, method: str, adapter: str | None, rows: int | None,
+def choose_hyperparameters(loaded: LoadedSpec, method: Method, rows: int | None,
                            context_window: int | None, gradient_checkpointing: bool,
                            batch_size: int) -> Hyperparameters:
     spec = loaded.spec.training
     choose = Chooser(loaded)
     t = ("training",)
-    lr, lr_why = default_learning_rate(method, adapter)
+    lr, lr_why = method.learning_rate()
     epochs, epochs_why = default_epochs(rows)
     effective = 8 if rows is not None and rows < 500 else 16
-    seq_default = min(context_window or DEFAULT_SEQ_LENGTH, DEFAULT_SEQ_LENGTH)
-    seq_why = (f"{seq_default} tokens: the model's context window caps it" if seq_default < DEFAULT_SEQ_LENGTH
-               else f"{DEFAULT_SEQ_LENGTH} tokens: enough for most instruction rows; the audit flags longer ones")
-    peft = method in ("lora", "qlora") or (method == "dpo" and adapter is not None)
-    quantised = method == "qlora" or adapter == "qlora"
+    seq_default, seq_why = default_seq_length(context_window)
+    peft, quantised = method.adapter.peft, method.adapter.quantized
     batch = choose.pick("batch_size", (*t, "batch_size"), spec.batch_size, batch_size,
                         f"{batch_size} per device: the memory estimate's setting for this model")
     values = dict(
@@ -72,7 +74,7 @@ def choose_hyperparameters(loaded: LoadedSpec, method: str, adapter: str | None,
         scheduler=choose.pick("scheduler", (*t, "scheduler"), spec.scheduler, "cosine",
                               "cosine decay after warm-up: the common default for SFT and DPO"),
         warmup_ratio=choose.pick("warmup_ratio", (*t, "warmup_ratio"), spec.warmup_ratio,
-                                 0.1 if method == "dpo" else 0.03, "short warm-up to stabilise the first steps"),
+                                 method.objective.warmup_ratio, "short warm-up to stabilise the first steps"),
         max_seq_length=choose.pick("max_seq_length", (*t, "max_seq_length"), spec.max_seq_length, seq_default,
                                    seq_why),
         seed=choose.pick("seed", (*t, "seed"), spec.seed, spec.seed, "default seed, for repeatable runs"),
@@ -98,9 +100,10 @@ def choose_hyperparameters(loaded: LoadedSpec, method: str, adapter: str | None,
         choose.reasons["early_stopping_patience"] = f"set in the spec ({loaded.locate(*t, 'early_stopping')})"
     if peft:
         values["lora"] = _lora(choose, spec.lora)
-    if method == "dpo":
-        values["dpo_beta"] = choose.pick("dpo_beta", (*t, "dpo_beta"), spec.dpo_beta, spec.dpo_beta,
-                                         "beta 0.1: the DPO paper's default strength of the KL penalty")
+    for setting in method.objective.settings:
+        given = getattr(spec, setting.spec_key, None) if setting.spec_key else None
+        values[setting.name] = choose.pick(setting.name, (*t, setting.spec_key or setting.name), given,
+                                           setting.default if given is None else given, setting.why)
     return Hyperparameters(**values, reasons=choose.reasons)
 
 

@@ -144,7 +144,11 @@ class TrainSetup:
     lora_r: int = 16
     lora_targets: tuple[str, ...] | str = "all-linear"
     lora_dropout: bool = True  # a dropout before each adapter keeps a copy of its input
-    preference: bool = False  # DPO: chosen and rejected side by side, plus a reference model
+    preference: bool = False  # shorthand for DPO's terms: sequences=2 and a reference model
+    # the objective's terms (compiler/methods.py): sequences per row, a frozen reference copy, a reward model
+    sequences: int = 1
+    reference_model: bool = False
+    reward_model: bool = False
     device: Literal["cuda", "cpu"] = "cuda"
 
 
@@ -192,7 +196,7 @@ def estimate_memory(dims: ModelDims, setup: TrainSetup) -> MemoryEstimate:
         else:
             parts["weights"] = parts["gradients"] = dims.params * DTYPE_BYTES[setup.dtype]
         parts["optimizer"] = dims.params * optimizer_bytes
-        if setup.preference:  # DPO without an adapter keeps a frozen copy as the reference model
+        if setup.preference or setup.reference_model:  # without an adapter the reference is a frozen copy
             parts["reference"] = dims.params * DTYPE_BYTES[setup.dtype]
     else:
         trainable = lora_params(dims, setup.lora_r, setup.lora_targets)
@@ -200,6 +204,8 @@ def estimate_memory(dims: ModelDims, setup: TrainSetup) -> MemoryEstimate:
         parts["gradients"] = trainable * 4
         parts["optimizer"] = trainable * optimizer_bytes
     parts["activations"] = activation_bytes(dims, setup)
+    if setup.reward_model:  # a frozen reward model of the policy's size, in the compute dtype
+        parts["reward"] = dims.params * DTYPE_BYTES[setup.dtype]
     breakdown = {name: value / GIB for name, value in parts.items()}
     breakdown["overhead"] = CUDA_OVERHEAD_GIB if setup.device == "cuda" else CPU_OVERHEAD_GIB
     return MemoryEstimate(sum(breakdown.values()), {k: round(v, 3) for k, v in breakdown.items()}, float(trainable))
@@ -225,7 +231,7 @@ def activation_bytes(dims: ModelDims, setup: TrainSetup) -> float:
     and one at the MLP's a layer); T5's relative position bias keeps each attention's scores and probabilities
     (heads x s per token, and the dropout's mask and output), as SDPA cannot fuse an additive bias.
     """
-    tokens = setup.seq_len * setup.batch_size * (2 if setup.preference else 1)
+    tokens = setup.seq_len * setup.batch_size * (2 if setup.preference else setup.sequences)
     act = 4 if setup.dtype == "fp32" else 2
     layer = (4 * dims.hidden + 3 * dims.q_dim + 3 * dims.kv_dim + 4 * dims.intermediate) * act
     if dims.dropout:

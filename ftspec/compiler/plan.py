@@ -6,12 +6,24 @@ plan.method, plan.model, plan.candidates[] {name, method, estimated_memory_gb, f
 
 # pydantic models: no `from __future__ import annotations`, so pydantic need not eval annotation strings
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ftspec.compiler import methods
+from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE
+
+
+def _known_method(name: str) -> str:
+    if not methods.is_plan_method(name):
+        raise ValueError(f"unknown training method `{name}`")
+    return name
+
 
 Approach = Literal["prompting", "rag", "fine_tuning", "fine_tuning_and_rag"]
-TrainMethod = Literal["full", "lora", "qlora", "dpo"]
+# full | lora | qlora (the default objective, named by its adapter) or another objective's name (dpo): methods.py
+TrainMethod = Annotated[str, AfterValidator(_known_method)]
+AdapterKey = Literal["lora", "qlora"]
 
 
 class Reason(BaseModel):
@@ -41,7 +53,7 @@ class Decision(BaseModel):
 class Candidate(BaseModel):
     name: str
     method: TrainMethod
-    adapter: Literal["lora", "qlora"] | None = None  # the PEFT adapter under dpo
+    adapter: AdapterKey | None = None  # the PEFT adapter under an objective named by itself (dpo)
     estimated_memory_gb: float
     fits: bool
     breakdown: dict[str, float] = Field(default_factory=dict)  # weights, gradients, optimizer, activations (GB)
@@ -71,6 +83,9 @@ class Lora(BaseModel):
 
 
 class Hyperparameters(BaseModel):
+    # an objective's own settings (methods.Setting) beyond the named fields ride along as extra fields
+    model_config = ConfigDict(extra="allow")
+
     learning_rate: float
     epochs: float
     batch_size: int
@@ -86,9 +101,22 @@ class Hyperparameters(BaseModel):
     eval_steps: int | None = None
     early_stopping_patience: int | None = None
     early_stopping_min_delta: float = 0.0
-    lora: Lora | None = None  # set for lora, qlora, and dpo with an adapter
-    dpo_beta: float | None = None
+    lora: Lora | None = None  # set whenever the adapter is PEFT (lora, qlora)
+    dpo_beta: float | None = None  # the dpo objective's setting (a field since the first wave)
     reasons: dict[str, str] = Field(default_factory=dict)  # field name -> why this value
+
+
+# Prompt templates where the model has no chat template and the spec sets none: the one table, for the plan (decide)
+# and for the scripts (render). Placeholders: {instruction} {input} {prompt} {conversation}.
+# For a model without a chat template: a separator between the prompt and the answer, so a base model knows where its
+# answer starts (encode_example then teaches the end token after it). The few-shot baseline uses the same format.
+DEFAULT_TEMPLATES = {
+    "instruction": "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
+    "instruction_without_input": "### Instruction:\n{instruction}\n\n### Response:\n",
+    "prompt_completion": "{prompt}\n\n### Response:\n",
+    "preference": "{prompt}\n\n### Response:\n",
+    "chat": "{conversation}\nassistant:\n",
+}
 
 
 class PromptFormat(BaseModel):
@@ -100,6 +128,17 @@ class PromptFormat(BaseModel):
     fold_system: bool = False  # the chat template rejects the system role: the system text opens the first user turn
 
 
+class DevSplit(BaseModel):
+    """Train rows the trainer evaluates on (early stopping, best checkpoint): never the gating eval set
+    (compiler/devsplit.py has the rule; train.py repeats it)."""
+
+    share: float = DEV_SHARE
+    max_rows: int = DEV_MAX_ROWS
+    min_train_rows: int = DEV_MIN_TRAIN_ROWS
+    rows: int | None = None  # dev rows, from the audit's count of train rows (None: not counted)
+    of_rows: int | None = None  # train rows it is carved from
+
+
 class DataPlan(BaseModel):
     format: Literal["instruction", "prompt_completion", "chat", "preference"]
     train: list[str]  # relative to the spec's folder
@@ -108,6 +147,7 @@ class DataPlan(BaseModel):
     adversarial: str | None = None
     regression: str | None = None
     fields: dict[str, str] = Field(default_factory=dict)
+    dev_split: DevSplit = Field(default_factory=DevSplit)
 
 
 class Distributed(BaseModel):
@@ -131,7 +171,7 @@ class Plan(BaseModel):
     project: str
     decision: Decision
     method: TrainMethod | None  # None when the approach needs no fine-tuning
-    adapter: Literal["lora", "qlora"] | None = None  # the PEFT adapter under dpo
+    adapter: AdapterKey | None = None  # the PEFT adapter under an objective named by itself (dpo)
     model: ChosenModel | None
     candidates: list[Candidate] = Field(default_factory=list)
     hyperparameters: Hyperparameters | None = None
@@ -141,6 +181,11 @@ class Plan(BaseModel):
     evaluation: EvalPlan = Field(default_factory=EvalPlan)
     tracking: str = "none"
     cost: dict | None = None  # token-cost comparison, when the spec declares traffic
+
+    @property
+    def training_method(self) -> "methods.Method | None":
+        """The objective and adapter this plan trains with (methods.py), or None without fine-tuning."""
+        return methods.resolve(self.method, self.adapter) if self.method else None
 
     def to_json(self) -> dict:
         """The `decision` and `plan` sections of `ftspec check --json`."""

@@ -15,20 +15,13 @@ from pathlib import Path
 
 import jinja2
 
-from ftspec.compiler.plan import Plan
+from ftspec.compiler import methods
+from ftspec.compiler.plan import DEFAULT_TEMPLATES, Plan
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 # output file -> template; the order is the order the summary lists them in
 SCRIPT_TEMPLATES = {"train.py": "train.py.j2", "eval.py": "eval.py.j2", "accelerate.yaml": "accelerate.yaml.j2",
                     "README.md": "README.md.j2"}
-# Default prompt templates where the model has no chat template and the spec sets none. One place, both scripts.
-DEFAULT_TEMPLATES = {
-    "instruction": "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n",
-    "instruction_without_input": "### Instruction:\n{instruction}\n\n### Response:\n",
-    "prompt_completion": "{prompt}",
-    "preference": "{prompt}",
-    "chat": "{conversation}\nassistant:\n",
-}
 DISTRIBUTED_TYPES = {"single": "NO", "ddp": "MULTI_GPU", "fsdp": "FSDP", "deepspeed": "DEEPSPEED"}
 
 
@@ -73,7 +66,9 @@ def json_literal(value: object) -> str:
 
 
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), undefined=jinja2.StrictUndefined,
+    # ftspec's templates first, then the folders of objectives registered from elsewhere (their partials)
+    loader = jinja2.FileSystemLoader([str(templates_dir), *map(str, methods.template_dirs())])
+    env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
                              autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["literal"] = python_literal
     env.filters["json"] = json_literal
@@ -100,21 +95,24 @@ def prompt_format(plan: Plan) -> dict:
 
 
 def template_files(templates_dir: Path = TEMPLATES_DIR) -> dict[str, str]:
-    """Every template's sha256, by name (for the manifest)."""
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(templates_dir.glob("*.j2"))}
+    """Every template's sha256, by its path under the templates folder (for the manifest): the objectives' partials
+    (objectives/<name>.py.j2) count too."""
+    return {path.relative_to(templates_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(templates_dir.rglob("*.j2"))}
 
 
 def render_build(plan: Plan, paths: ScriptPaths, templates_dir: Path = TEMPLATES_DIR,
                  version: str = "0") -> dict[str, str]:
     """file name -> text for every generated file except the decision report and the manifest."""
     env = make_environment(templates_dir)
+    method = plan.training_method
     baselines = [str(b["name"]) for b in plan.evaluation.baselines]
     few_shot = [b for b in plan.evaluation.baselines if b["name"] == "base_few_shot"]
     dist = plan.distributed
     precision = plan.hyperparameters.precision if plan.hyperparameters else "auto"
     context = {"plan": plan, "paths": asdict(paths), "version": version, "hp": plan.hyperparameters,
-               "fmt": prompt_format(plan), "uses_adapter": _uses_adapter(plan), "quantized": _quantized(plan),
+               "fmt": prompt_format(plan), "objective": method.objective, "adapter": method.adapter,
+               "uses_adapter": method.adapter.peft, "quantized": method.adapter.quantized,
                "baseline_names": baselines, "model_names": ["finetuned", *baselines],
                "few_shot_k": int(few_shot[0].get("k", 3)) if few_shot else 0, "dist": dist,
                "distributed_type": DISTRIBUTED_TYPES[dist.mode],
@@ -123,10 +121,3 @@ def render_build(plan: Plan, paths: ScriptPaths, templates_dir: Path = TEMPLATES
     files["prompt_format.json"] = json.dumps(context["fmt"], indent=2, ensure_ascii=False) + "\n"
     return files
 
-
-def _uses_adapter(plan: Plan) -> bool:
-    return plan.method in ("lora", "qlora") or (plan.method == "dpo" and plan.adapter is not None)
-
-
-def _quantized(plan: Plan) -> bool:
-    return plan.method == "qlora" or (plan.method == "dpo" and plan.adapter == "qlora")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ftspec.compiler.methods import method_rows
 from ftspec.compiler.plan import Plan
 from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
@@ -42,8 +43,8 @@ def decision_markdown(plan: Plan, audit: AuditReport | None, loaded: LoadedSpec,
                       f"{'is' if len(d.blocked) == 1 else 'are'} unmet; `--force` overrides."]
     if d.forced:
         lines += ["", "**Built with `--force` although a blocking prerequisite was unmet.**"]
-    lines += _memory(plan) + _settings(plan) + (_dry_run(plan, loaded) if dry_run else []) + _cost(plan) + \
-        _audit(audit)
+    lines += _memory(plan) + _methods(plan) + _settings(plan) + (_dry_run(plan, loaded) if dry_run else []) + \
+        _cost(plan) + _audit(audit)
     return "\n".join(lines) + "\n"
 
 
@@ -67,6 +68,22 @@ def _memory(plan: Plan) -> list[str]:
                      f"{b.get('optimizer', 0):g} | {b.get('activations', 0):g} |")
     lines += ["", f"Distributed: {plan.distributed.mode} ({plan.distributed.num_processes} process(es) on "
                   f"{plan.distributed.num_machines} machine(s))."]
+    return lines
+
+
+def _methods(plan: Plan) -> list[str]:
+    """Every objective in the methods table (compiler/methods.py), the chosen one marked."""
+    if not plan.candidates:
+        return []
+    lines = ["", "## Methods", "",
+             "An objective trains all weights (full) or an adapter (lora, qlora); `method:` names an adapter or an "
+             "objective, `auto` lets the decision choose.", "",
+             "| objective | TRL trainer | data formats | adapters | memory beside the policy | spec |",
+             "|---|---|---|---|---|---|"]
+    for row in method_rows(plan.training_method):
+        name = f"**{row.objective}** (chosen)" if row.chosen else row.objective
+        lines.append(f"| {name} | {row.trainer} | {row.formats} | {row.adapters} | {row.memory} | "
+                     f"`{row.spec_key}` |")
     return lines
 
 

@@ -18,7 +18,23 @@ Need = Literal["new_knowledge", "realtime_updates", "strict_format", "niche_voca
                "domain_expertise", "reduce_prompt_cost", "citations"]
 TriedApproach = Literal["prompting", "few_shot_prompting", "rag", "fine_tuning"]
 DataFormat = Literal["instruction", "prompt_completion", "chat", "preference"]
-Method = Literal["auto", "full", "lora", "qlora", "dpo"]
+def registered_method(name: str) -> str:
+    """`method:` accepts auto, an adapter (full, lora, qlora) or an objective in the methods table (dpo)."""
+    from ftspec.compiler.methods import spec_methods  # the table is pure data; imported here, where it is needed
+
+    allowed = spec_methods()
+    if name not in allowed:
+        raise ValueError(f"{name!r} is not allowed here; " + (did_you_mean(name, allowed) or one_of(allowed)))
+    return name
+
+
+def _method_schema() -> dict:
+    from ftspec.compiler.methods import spec_methods
+
+    return {"default": "auto", "enum": list(spec_methods()), "title": "Method", "type": "string"}
+
+
+Method = Annotated[str, AfterValidator(registered_method), WithJsonSchema(_method_schema())]
 Tracker = Literal["none", "tensorboard", "mlflow", "wandb"]
 BaselineName = Literal["base_zero_shot", "base_few_shot"]
 Severity = Literal["error", "warning", "off"]

@@ -134,9 +134,18 @@ def _check_data(loaded: LoadedSpec, add) -> None:
         if check not in AUDIT_CHECKS:
             add(("data", "quality", "severity", check), f"unknown audit check `{check}`",
                 did_you_mean(check, tuple(AUDIT_CHECKS)) or one_of(tuple(AUDIT_CHECKS)), key=True)
-    if loaded.spec.method == "dpo" and data.format != "preference":
-        add(("method",), "DPO trains on preference pairs, but data.format is " + data.format,
-            "set data.format: preference with prompt/chosen/rejected rows, or pick another method")
+    _check_method_format(loaded, add)
+
+
+def _check_method_format(loaded: LoadedSpec, add) -> None:
+    """A `method:` that names an objective (dpo) needs data in a format that objective trains on."""
+    from ftspec.compiler.methods import named_objective
+
+    data, objective = loaded.spec.data, named_objective(loaded.spec.method)
+    if objective is not None and data.format not in objective.formats:
+        add(("method",), f"{objective.title} trains on {objective.data_label}, but data.format is {data.format}",
+            " or ".join(f"set data.format: {f} with {'/'.join(FORMAT_FIELDS[f])} rows" for f in objective.formats)
+            + ", or pick another method")
 
 
 def _check_models(loaded: LoadedSpec, add) -> None:

@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ftspec.compiler.methods import method_rows
 from ftspec.compiler.plan import Plan
 from ftspec.compiler.report import APPROACH_TITLES, params_label
 
@@ -30,7 +31,19 @@ def render_decision(plan: Plan, full: bool = False):
             parts.append(Text(f"  {'blocking' if p.blocking else 'note'}: {p.name}: {p.hint or 'unmet'}", style=style))
     if plan.candidates:
         parts.append(_memory_table(plan))
+    if full and plan.candidates:
+        parts.append(_methods_table(plan))
     return Group(*parts)
+
+
+def _methods_table(plan: Plan) -> Table:
+    """The methods table (compiler/methods.py): every objective, the chosen one marked."""
+    table = Table("objective", "trainer", "data formats", "adapters", "memory beside the policy", "spec",
+                  box=None, padding=(0, 2, 0, 2))
+    for row in method_rows(plan.training_method):
+        table.add_row(row.objective + (" (chosen)" if row.chosen else ""), row.trainer, row.formats, row.adapters,
+                      row.memory, row.spec_key)
+    return table
 
 
 def _memory_table(plan: Plan) -> Table:

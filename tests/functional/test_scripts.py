@@ -37,7 +37,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def make_build(root: Path, model_dir: Path, method: str, **options) -> Path:
     """A project folder with data and a build/ rendered from a hand-built plan (the model is used in place)."""
-    train, evaluation = order_rows(12, 0), order_rows(4, 1)
+    train, evaluation = order_rows(20, 0), order_rows(4, 1)  # 20 train rows: 18 train, 2 form the dev split
     if method == "dpo":
         train = [{"prompt": r["prompt"], "chosen": r["completion"], "rejected": "{}"} for r in train]
         evaluation = [{"prompt": r["prompt"], "chosen": r["completion"], "rejected": "{}"} for r in evaluation]
@@ -80,7 +80,8 @@ def test_train_runs_a_few_steps(tmp_path, tiny_model_dir, method, weights):
     run(build, "train.py", "--output-dir", str(run_dir), "--max-steps", "2")
     log = train_log(run_dir)
     assert [r["type"] for r in log] == ["start", "train", "eval", "train", "eval", "end"]
-    assert log[0]["num_train_rows"] == 12 and log[0]["max_steps"] == 2 and log[0]["resumed_from"] is None
+    assert log[0]["num_train_rows"] == 18 and log[0]["num_dev_rows"] == 2
+    assert log[0]["max_steps"] == 2 and log[0]["resumed_from"] is None
     assert all(r["loss"] > 0 and r["tokens_per_second"] for r in log if r["type"] == "train")
     assert log[-1]["status"] == "completed" and log[-1]["global_step"] == 2
     assert (run_dir / "model" / weights).is_file() and (run_dir / "model" / "tokenizer.json").is_file()
@@ -121,8 +122,8 @@ def test_two_process_ddp_over_gloo(tmp_path, tiny_model_dir):
         "--output-dir", str(run_dir), "--max-steps", "2")
     log = train_log(run_dir)
     first = next(r for r in log if r["type"] == "train")
-    # 2 processes x batch 2 = 4 of the 12 rows per step: a third of an epoch (one process would be a sixth)
-    assert first["epoch"] == pytest.approx(4 / 12)
+    # each of the 2 processes takes 9 of the 18 training rows, 2 a step: 5 steps an epoch (one process alone: 9)
+    assert first["epoch"] == pytest.approx(1 / 5)
     assert log[-1]["status"] == "completed" and (run_dir / "model" / "adapter_model.safetensors").is_file()
 
 

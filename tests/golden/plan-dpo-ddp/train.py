@@ -16,16 +16,28 @@ import time
 import zlib
 from pathlib import Path
 
-import torch
-from datasets import Dataset
-from peft import LoraConfig
-from transformers import (
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output-dir", required=True, help="the run folder")
+    parser.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
+    parser.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps (default: epochs)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    parse_args()  # --help and a wrong argument answer at once, before the imports below (torch takes seconds)
+
+import torch  # noqa: E402
+from datasets import Dataset  # noqa: E402
+from peft import LoraConfig  # noqa: E402
+from transformers import (  # noqa: E402
     AutoTokenizer,
     EarlyStoppingCallback,
     TrainerCallback,
     set_seed,
 )
-from trl import DPOConfig, DPOTrainer
+from trl import DPOConfig, DPOTrainer  # noqa: E402
 
 PROJECT = 'order-to-json'
 METHOD = 'dpo'
@@ -249,15 +261,13 @@ EARLY_STOPPING_MIN_DELTA = 0.0
 LORA = {'r': 8, 'alpha': 16.0, 'dropout': 0.0, 'target_modules': 'all-linear'}
 DPO_BETA = 0.1
 TRACKING = 'tensorboard'  # none, tensorboard, mlflow or wandb
+# The dev split: train rows the trainer evaluates on (eval loss, early stopping, best checkpoint), so the eval set that
+# gates the model never picks it. Its size: round(DEV_SHARE x train rows), at most DEV_MAX_ROWS; none below
+# DEV_MIN_TRAIN_ROWS train rows (`ftspec explain` states the count).
+DEV_SHARE = 0.1
+DEV_MAX_ROWS = 1000
+DEV_MIN_TRAIN_ROWS = 20
 SELF_CHECK_ROWS = 3
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--output-dir", required=True, help="the run folder")
-    parser.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
-    parser.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps (default: epochs)")
-    return parser.parse_args()
 
 
 def use_cuda():
@@ -313,6 +323,20 @@ def trained_prompt_ids(dataset, index):
     return dataset[index]["prompt_ids"]
 
 
+def dev_size(train_rows):
+    if train_rows < DEV_MIN_TRAIN_ROWS:
+        return 0
+    return min(DEV_MAX_ROWS, max(1, round(DEV_SHARE * train_rows)))
+
+
+def split_dev(rows):
+    """(train rows, dev rows): the dev_size(len(rows)) rows whose seeded hash is smallest, as ftspec's
+    compiler/devsplit.py counts them."""
+    ranked = sorted(range(len(rows)), key=lambda index: zlib.crc32(f"{SEED}:dev:{index}".encode()))
+    dev = set(ranked[: dev_size(len(rows))])
+    return [r for i, r in enumerate(rows) if i not in dev], [r for i, r in enumerate(rows) if i in dev]
+
+
 def check_prompt_format(trainer, rows, tokenizer, fmt):
     """Self-check: for the first rows, the tokens the trainer will learn from start with exactly the prompt that
     eval.py builds for that row. A mismatch here is the classic train/eval prompt bug; stop before training."""
@@ -330,8 +354,9 @@ def check_prompt_format(trainer, rows, tokenizer, fmt):
 class JsonlLog(TrainerCallback):
     """Appends train/eval records to RUN_DIR/train_log.jsonl (the runtime and `ftspec run` read it)."""
 
-    def __init__(self, path, num_train_rows, resumed_from, early_stopping):
+    def __init__(self, path, num_train_rows, num_dev_rows, resumed_from, early_stopping):
         self.path, self.num_train_rows, self.resumed_from = path, num_train_rows, resumed_from
+        self.num_dev_rows = num_dev_rows
         self.early_stopping = early_stopping
         self.last_time, self.last_tokens = None, 0
 
@@ -343,7 +368,8 @@ class JsonlLog(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self.last_time, self.last_tokens = time.time(), state.num_input_tokens_seen
         self.write(state, {"type": "start", "time": self.last_time, "max_steps": state.max_steps,
-                           "num_train_rows": self.num_train_rows, "resumed_from": self.resumed_from})
+                           "num_train_rows": self.num_train_rows, "num_dev_rows": self.num_dev_rows,
+                           "resumed_from": self.resumed_from})
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs, now = logs or {}, time.time()
@@ -425,25 +451,29 @@ def main():
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     set_seed(SEED)
+    # TensorBoard's event files in RUN_DIR/tensorboard (the Trainer's default buries them in checkpoints/runs/)
+    os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(output_dir / "tensorboard"))
     fmt = load_prompt_format()
     tokenizer = load_tokenizer()
-    train_rows, eval_rows = split_train_eval()
+    train_rows, _ = split_train_eval()  # the eval set (or holdout) gates the model in eval.py: training never sees it
+    train_rows, dev_rows = split_dev(train_rows)
     resume = last_checkpoint(output_dir / "checkpoints") if args.resume else None
     if args.resume and resume is None:
         print("no complete checkpoint to resume from: starting from the beginning")
     early_stopping = None
     callbacks = []
-    if EARLY_STOPPING_PATIENCE and eval_rows:
+    if EARLY_STOPPING_PATIENCE and dev_rows:
         early_stopping = EarlyStoppingCallback(early_stopping_patience=EARLY_STOPPING_PATIENCE,
                                                early_stopping_threshold=EARLY_STOPPING_MIN_DELTA)
         callbacks.append(early_stopping)
-    log = JsonlLog(output_dir / "train_log.jsonl", len(train_rows), str(resume) if resume else None, early_stopping)
+    log = JsonlLog(output_dir / "train_log.jsonl", len(train_rows), len(dev_rows), str(resume) if resume else None,
+                   early_stopping)
     callbacks.append(log)
     trainer = DPOTrainer(
         model=load_model(),
-        args=training_config(output_dir, args.max_steps, bool(eval_rows)),
+        args=training_config(output_dir, args.max_steps, bool(dev_rows)),
         train_dataset=to_dataset(train_rows, tokenizer, fmt),
-        eval_dataset=to_dataset(eval_rows, tokenizer, fmt) if eval_rows else None,
+        eval_dataset=to_dataset(dev_rows, tokenizer, fmt) if dev_rows else None,
         processing_class=tokenizer,
         peft_config=lora_config(),
         callbacks=callbacks,

@@ -62,6 +62,23 @@ def test_dpo_reference_model_only_without_an_adapter():
     assert lora.breakdown["activations"] > plain.breakdown["activations"]  # chosen and rejected side by side
 
 
+def test_an_objectives_terms_from_the_methods_table():
+    """DPO's entry (two sequences a row, a reference model) estimates as the first wave's `preference` did; a reward
+    model adds a frozen copy of the policy's size under any adapter."""
+    from ftspec.compiler.methods import OBJECTIVES
+
+    dims = dims_from_config(LLAMA2_7B)
+    dpo = OBJECTIVES["dpo"]
+    for method in ("full", "lora", "qlora"):
+        terms = TrainSetup(method=method, sequences=dpo.sequences_per_row, reference_model=dpo.reference_model)
+        assert estimate_memory(dims, terms) == estimate_memory(dims, TrainSetup(method=method, preference=True))
+        rewarded = estimate_memory(dims, TrainSetup(method=method, reward_model=True))
+        plain = estimate_memory(dims, TrainSetup(method=method))
+        assert rewarded.breakdown["reward"] == pytest.approx(dims.params * 2 / GIB, rel=1e-3)
+        assert rewarded.total_gib == pytest.approx(plain.total_gib + rewarded.breakdown["reward"], abs=1e-2)
+        assert "reward" not in plain.breakdown
+
+
 def test_each_input_moves_the_estimate_the_right_way():
     dims = dims_from_config(LLAMA2_7B)
     base = TrainSetup(method="lora", seq_len=1024, batch_size=2, gradient_checkpointing=False)

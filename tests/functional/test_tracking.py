@@ -1,0 +1,68 @@
+"""`tracking:` in the spec: `check` finds the tracker's package (or says how to install it) and the generated
+train.py really writes TensorBoard events, read back with TensorBoard's own reader."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ftspec.compiler import tracking
+from ftspec.compiler.build import render_project
+from ftspec.compiler.pipeline import check_project
+from ftspec.errors import UsageError
+from tests.functional.test_run_e2e import small_project
+
+
+def tracked_project(root: Path, model_dir: Path, tracker: str) -> Path:
+    spec = small_project(root, model_dir, epochs=1, batch_size=4)
+    spec.write_text(spec.read_text(encoding="utf-8") + f"tracking: {tracker}\n", encoding="utf-8")
+    return spec
+
+
+def test_check_finds_an_installed_tracker(tmp_path, demo_model_dir):
+    plan = check_project(tracked_project(tmp_path, demo_model_dir, "tensorboard")).plan
+    found = [p for p in plan.decision.prerequisites if p.name == "tracking"]
+    assert [(p.met, p.blocking) for p in found] == [(True, True)]
+
+
+def test_check_reports_a_missing_tracker_with_the_install_command(tmp_path, demo_model_dir, monkeypatch):
+    # as on a machine without the package: its name is one that no distribution provides
+    monkeypatch.setitem(tracking.TRACKERS, "mlflow", (("ftspec_no_such_tracker",), "pip install 'ftspec[mlflow]'"))
+    result = check_project(tracked_project(tmp_path, demo_model_dir, "mlflow"))
+    unmet = [p for p in result.plan.decision.blocked if p.name == "tracking"]
+    assert len(unmet) == 1 and "pip install 'ftspec[mlflow]'" in unmet[0].hint
+    assert "tracking: none" in unmet[0].hint
+    with pytest.raises(UsageError, match="tracking"):
+        render_project(result, tmp_path / "build")
+
+
+def test_no_tracker_no_prerequisite(tmp_path, demo_model_dir):
+    plan = check_project(small_project(tmp_path, demo_model_dir, epochs=1, batch_size=4)).plan
+    assert "tracking" not in {p.name for p in plan.decision.prerequisites}
+
+
+@pytest.mark.slow
+def test_train_writes_tensorboard_events_with_the_train_loss(tmp_path, demo_model_dir):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    result = check_project(tracked_project(tmp_path, demo_model_dir, "tensorboard"))
+    build = render_project(result, tmp_path / "build")
+    build.folder.mkdir()
+    for name, text in build.files.items():
+        (build.folder / name).write_text(text, encoding="utf-8")
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "train.py", "--output-dir", str(run_dir), "--max-steps", "3"],
+                          cwd=build.folder, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    events = sorted((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
+    assert events, sorted(str(p) for p in run_dir.rglob("*"))
+    accumulator = event_accumulator.EventAccumulator(str(events[0].parent))
+    accumulator.Reload()
+    assert "train/loss" in accumulator.Tags()["scalars"]
+    losses = accumulator.Scalars("train/loss")
+    assert [e.step for e in losses] == [1, 2, 3] and all(e.value > 0 for e in losses)
