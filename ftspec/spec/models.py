@@ -173,6 +173,45 @@ class Evaluation(Strict):
     gate_on_lower_bound: bool = False
     max_examples: int | None = Field(None, ge=1, description="cap on eval rows per slice")
 
+# -- monitoring (issue 18): where production logs are and the thresholds that mean "watch" and "re-fine-tune" ------
+
+class MonitorFields(Strict):
+    prompt: str = Field("prompt", description="the log column holding the prompt the model saw")
+    output: str = Field("output", description="the model's answer")
+    timestamp: str = Field("timestamp", description="ISO 8601 text or seconds since the epoch")
+    feedback: str | None = Field(None, description="a user rating or thumbs (bool or number), optional")
+    reference: str | None = Field(None, description="a reference answer, optional: scores the gated metrics")
+    latency_ms: str | None = Field("latency_ms", description="the request's latency in ms, optional")
+
+class WatchThresholds(Strict):
+    novelty: float = Field(0.10, ge=0, le=1, description="share of prompts with no near neighbour in training")
+    psi: float = Field(0.10, ge=0, description="population stability index of lengths and token counts")
+    ks_pvalue: float = Field(0.001, gt=0, lt=1, description="KS test p-value below this is a shift")
+    oov: float = Field(0.05, ge=0, le=1, description="share of prompt words never seen in training")
+    output_failure: float = Field(0.02, ge=0, le=1, description="share of outputs failing a format check")
+    quality_drop: float = Field(0.05, ge=0, description="drop of a quality metric below the first window's")
+
+class RefineThresholds(WatchThresholds):
+    novelty: float = Field(0.25, ge=0, le=1)
+    psi: float = Field(0.25, ge=0)
+    ks_pvalue: float = Field(1e-6, gt=0, lt=1)
+    oov: float = Field(0.15, ge=0, le=1)
+    output_failure: float = Field(0.05, ge=0, le=1)
+    quality_drop: float = Field(0.10, ge=0)
+
+class Monitoring(Strict):
+    logs: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
+        default_factory=list, description="production logs: JSONL, CSV or Parquet, relative to the spec")
+    fields: MonitorFields = Field(default_factory=MonitorFields)
+    window: Literal["day", "week"] = "week"
+    near_similarity: float = Field(0.5, gt=0, le=1, description="Jaccard of word sets that counts as a neighbour")
+    feedback_scale: tuple[float, float] = Field((0.0, 1.0), description="lowest and highest rating, mapped to 0-1")
+    min_window_rows: int = Field(30, ge=1, description="windows with fewer rows are shown, not judged")
+    max_bad_rows: float = Field(0.05, ge=0, le=1, description="share of unreadable log rows that fails the input")
+    sample_size: int = Field(200, ge=1, description="novel prompts written for labelling with refine_tune")
+    watch: WatchThresholds = Field(default_factory=WatchThresholds)
+    refine_tune: RefineThresholds = Field(default_factory=RefineThresholds)
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -185,3 +224,4 @@ class ProjectSpec(Strict):
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
     tracking: Tracker = "none"
+    monitoring: Monitoring = Field(default_factory=Monitoring, description="`ftspec monitor`: production logs")
