@@ -184,3 +184,19 @@ def _clean_data(loaded: LoadedSpec, audit: AuditReport | None) -> Prerequisite:
                             hint=f"{rows} clean training rows, fewer than data.quality.min_examples ({minimum}): "
                                  "collect more examples")
     return Prerequisite(name="clean_data", met=True, hint=f"{rows} clean training rows (>= {minimum})")
+
+
+# -- monitor evidence (issue 18; appended by the monitor branch) ---------------------------------------------------
+def monitoring_reasons(loaded: LoadedSpec) -> list[Reason]:
+    """Why re-fine-tuning is (or is not) due, from the latest `ftspec monitor` report beside the spec; none when the
+    project was never monitored. For the decision to cite as evidence (explain)."""
+    from ftspec.monitor.findings import monitor_findings
+
+    found = monitor_findings(loaded.path)
+    if found is None:
+        return []
+    if not found.retrain_due:
+        return [Reason(text=f"production monitoring: {found.verdict} ({found.report})")]
+    head = Reason(text=f"production monitoring advises re-fine-tuning (cadence: {found.cadence}; {found.report})",
+                  spec_path="monitoring", location=str(loaded.locate("monitoring")))
+    return [head, *(Reason(text=text, spec_path="monitoring") for text in found.reasons)]

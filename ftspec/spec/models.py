@@ -184,7 +184,7 @@ class MonitorFields(Strict):
     latency_ms: str | None = Field("latency_ms", description="the request's latency in ms, optional")
 
 class WatchThresholds(Strict):
-    novelty: float = Field(0.10, ge=0, le=1, description="share of prompts with no near neighbour in training")
+    novelty: float = Field(0.20, ge=0, le=1, description="share of prompts with no near neighbour in training")
     psi: float = Field(0.10, ge=0, description="population stability index of lengths and token counts")
     ks_pvalue: float = Field(0.001, gt=0, lt=1, description="KS test p-value below this is a shift")
     oov: float = Field(0.05, ge=0, le=1, description="share of prompt words never seen in training")
@@ -192,7 +192,7 @@ class WatchThresholds(Strict):
     quality_drop: float = Field(0.05, ge=0, description="drop of a quality metric below the first window's")
 
 class RefineThresholds(WatchThresholds):
-    novelty: float = Field(0.25, ge=0, le=1)
+    novelty: float = Field(0.35, ge=0, le=1)
     psi: float = Field(0.25, ge=0)
     ks_pvalue: float = Field(1e-6, gt=0, lt=1)
     oov: float = Field(0.15, ge=0, le=1)
@@ -204,7 +204,7 @@ class Monitoring(Strict):
         default_factory=list, description="production logs: JSONL, CSV or Parquet, relative to the spec")
     fields: MonitorFields = Field(default_factory=MonitorFields)
     window: Literal["day", "week"] = "week"
-    near_similarity: float = Field(0.5, gt=0, le=1, description="Jaccard of word sets that counts as a neighbour")
+    near_similarity: float = Field(0.3, gt=0, le=1, description="Jaccard of word sets that counts as a neighbour")
     feedback_scale: tuple[float, float] = Field((0.0, 1.0), description="lowest and highest rating, mapped to 0-1")
     min_window_rows: int = Field(30, ge=1, description="windows with fewer rows are shown, not judged")
     max_bad_rows: float = Field(0.05, ge=0, le=1, description="share of unreadable log rows that fails the input")
