@@ -197,6 +197,5 @@ def monitoring_reasons(loaded: LoadedSpec) -> list[Reason]:
         return []
     if not found.retrain_due:
         return [Reason(text=f"production monitoring: {found.verdict} ({found.report})")]
-    head = Reason(text=f"production monitoring advises re-fine-tuning (cadence: {found.cadence}; {found.report})",
-                  spec_path="monitoring", location=str(loaded.locate("monitoring")))
-    return [head, *(Reason(text=text, spec_path="monitoring") for text in found.reasons)]
+    head = Reason(text=f"production monitoring advises re-fine-tuning (cadence: {found.cadence}; {found.report})")
+    return [head, *(Reason(text=r.text, spec_path=r.spec_path, location=r.location) for r in found.reasons)]

@@ -8,10 +8,17 @@ from pathlib import Path
 
 
 @dataclass
+class FindingReason:
+    text: str  # what was measured, against which limit, in which windows
+    spec_path: str  # the threshold that decided it: monitoring.refine_tune.novelty, metrics[1], ...
+    location: str | None  # where the spec writes it (file:line:col); None where the default applied
+
+
+@dataclass
 class MonitorFindings:
     report: Path
     verdict: str  # ok | watch | refine_tune
-    reasons: list[str] = field(default_factory=list)  # each with the spec threshold that decided it
+    reasons: list[FindingReason] = field(default_factory=list)
     cadence: str | None = None
     windows: list[str] = field(default_factory=list)  # the windows that gave the verdict
 
@@ -32,7 +39,8 @@ def monitor_findings(spec_path: str | Path) -> MonitorFindings | None:
             report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        reasons = [f"{r['text']} ({r['spec_path']}; windows {', '.join(r.get('windows', []))})"
+        reasons = [FindingReason(f"{r['text']} (windows {', '.join(r.get('windows', []))})", r["spec_path"],
+                                 None if r.get("location") in (None, "default") else r["location"])
                    for r in report.get("reasons", [])]
         windows = sorted({w for r in report.get("reasons", []) for w in r.get("windows", [])})
         return MonitorFindings(folder / "report.json", report.get("verdict", "ok"), reasons,

@@ -15,7 +15,7 @@ from ftspec.data.neardup import NearIndex, signatures
 CACHE = 200_000  # prompt texts whose novelty is remembered
 MAX_CLUSTERS = 50_000  # representatives indexed; later novel prompts near none of them count as unclustered
 EXAMPLES = 3
-CLUSTER_SAMPLE = 25  # distinct rows kept per cluster for the re-fine-tune sample
+CLUSTER_SAMPLE = 40  # distinct rows kept per cluster for the re-fine-tune sample
 
 
 class NoveltyIndex:

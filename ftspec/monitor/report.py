@@ -31,6 +31,8 @@ def build_report(state: MonitorRun, loaded, logs: list[str], report_id: str) -> 
         "windows": windows, "clusters": _top_clusters(state),
         "unclustered_novel_rows": state.clusters.unclustered,
         "verdict": verdict, "reasons": reasons,
+        "thresholds": {"watch": cfg.watch.model_dump(), "refine_tune": cfg.refine_tune.model_dump(),
+                       "near_similarity": cfg.near_similarity, "min_window_rows": cfg.min_window_rows},
         "cadence": cadence(windows, cfg.refine_tune.novelty, cfg.window),
     }
     report["plan"] = refine_plan(report, state) if verdict == "refine_tune" else None
@@ -86,21 +88,20 @@ def refine_plan(report: dict, state: MonitorRun) -> dict:
 
 
 def refine_sample(state: MonitorRun, size: int) -> list[tuple[dict, int]]:
-    """Up to `size` distinct novel prompts with their cluster, round-robin over the clusters biggest first (so every
-    new topic is in the sample and the biggest most), each with where it came from."""
+    """Up to `size` distinct novel prompts with their cluster: each cluster's share of the sample is its share of
+    the novel prompts (at least one row each, at most the distinct rows it kept), so a new topic fills most of it."""
     ranked = _clusters_ranked(state) or state.clusters.clusters
-    pools = [(c.id, list(c.sample)) for c in ranked]
+    total = sum(c.size for c in ranked)
     picked, seen = [], set()
-    while len(picked) < size and any(pool for _, pool in pools):
-        for cluster, pool in pools:
-            while pool:
-                entry = pool.pop(0)
-                if entry["prompt"] not in seen:
-                    seen.add(entry["prompt"])
-                    picked.append((entry, cluster))
-                    break
-            if len(picked) >= size:
+    for cluster in ranked:
+        quota = max(1, round(size * cluster.size / total)) if total else 0
+        for entry in cluster.sample:
+            if quota <= 0 or len(picked) >= size:
                 break
+            if entry["prompt"] not in seen:
+                seen.add(entry["prompt"])
+                picked.append((entry, cluster.id))
+                quota -= 1
     return picked
 
 

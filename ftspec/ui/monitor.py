@@ -131,13 +131,10 @@ def monitor_html(report: dict) -> str:
 
 
 def _limits(report: dict, checks: tuple) -> list[tuple[float, str]]:
-    """The watch and refine_tune lines of a check, read from the reasons' thresholds where shown, else omitted."""
-    out = {}
-    for w in report["windows"]:
-        for r in w["reasons"]:
-            if r["check"] in checks:
-                out[r["level"]] = r["threshold"]
-    return [(value, level) for level, value in out.items()]
+    """The watch and refine_tune lines of a check, from the thresholds the report was judged by."""
+    limits = report.get("thresholds") or {}
+    return [(limits[level][check], level) for level in ("watch", "refine_tune") for check in checks
+            if check in limits.get(level, {})]
 
 
 def _quality_labels(report: dict) -> list[str]:
@@ -177,7 +174,8 @@ def _chart(title: str, labels: list[str], series: list, limits: list, fixed=None
     for value, level in limits:
         colour = "#b91c1c" if level == "refine_tune" else "#b45309"
         svg.append(f"<line x1='{pad}' x2='{width - pad}' y1='{y(value):.1f}' y2='{y(value):.1f}' stroke='{colour}' "
-                   f"stroke-dasharray='4 3'/><text x='{width - pad + 2}' y='{y(value) + 4:.1f}' font-size='9' "
+                   f"stroke-dasharray='4 3'/><text x='{width - pad - 2}' y='{y(value) - 3:.1f}' font-size='9' "
+                   f"text-anchor='end' "
                    f"fill='{colour}'>{html.escape(level)}</text>")
     for k, (name, vs) in enumerate(series):
         colour = COLOURS[k % len(COLOURS)]
