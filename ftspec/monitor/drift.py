@@ -8,7 +8,6 @@ training data's deciles, so every bin holds about a tenth of training and the in
 from __future__ import annotations
 
 import math
-import random
 
 EPSILON = 1e-4
 BINS = 10
@@ -56,22 +55,16 @@ def ks_test(training, production) -> tuple[float, float] | None:
 
 class Reservoir:
     """A uniform sample of at most `size` of the items seen (Algorithm R), seeded: bounded memory for KS tests,
-    bootstrap CIs and percentiles over windows of any size."""
+    bootstrap CIs and percentiles over windows of any size. extend() draws a batch's slots in one numpy call."""
 
-    __slots__ = ("size", "items", "seen", "_random")
+    __slots__ = ("size", "items", "seen", "_seed", "_rng")
 
     def __init__(self, size: int, seed: int = 0):
         self.size, self.items, self.seen = size, [], 0
-        self._random = random.Random(seed)
+        self._seed, self._rng = seed, None
 
     def add(self, item) -> None:
-        self.seen += 1
-        if len(self.items) < self.size:
-            self.items.append(item)
-            return
-        slot = self._random.randrange(self.seen)
-        if slot < self.size:
-            self.items[slot] = item
+        self.extend([item])
 
     def extend(self, items) -> None:
         room = self.size - len(self.items)
@@ -80,8 +73,17 @@ class Reservoir:
             self.items.extend(head)
             self.seen += len(head)
             items = items[room:]
-        for item in items:
-            self.add(item)
+        if not len(items):
+            return
+        import numpy as np
+
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        # item k of the batch is the (seen + k + 1)-th seen: it takes a uniform slot in [0, seen + k], kept if < size
+        slots = (self._rng.random(len(items)) * np.arange(self.seen + 1, self.seen + len(items) + 1)).astype(np.int64)
+        for k in np.flatnonzero(slots < self.size).tolist():
+            self.items[slots[k]] = items[k]
+        self.seen += len(items)
 
     @property
     def complete(self) -> bool:

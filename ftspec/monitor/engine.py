@@ -79,17 +79,16 @@ def _process(state: MonitorRun, rows: list, spec, ctx) -> None:
         window.add_words(profile.vocab, [token_lists[i] for i in positions])
         window.failures += sum(failed[i] for i in positions)
         _add_scores(window, scores, set(positions))
+        feedback = [rows[i].feedback for i in positions if rows[i].feedback is not None]
+        if feedback:
+            window.feedback.add([(value,) for value in feedback], feedback)
+        window.latency.extend([rows[i].latency_ms for i in positions if rows[i].latency_ms is not None])
         for i in positions:
-            row = rows[i]
-            if row.feedback is not None:
-                window.feedback.add([(row.feedback,)], [row.feedback])
-            if row.latency_ms is not None:
-                window.latency.add(row.latency_ms)
             if novel[i]:
                 window.novel += 1
                 if i in sigs:
                     novel_sigs[len(novel_rows)] = sigs[i]
-                novel_rows.append(row)
+                novel_rows.append(rows[i])
                 novel_windows.append(window.label)
                 novel_tokens.append(token_lists[i])
     state.clusters.add(novel_rows, novel_windows, novel_tokens, novel_sigs)

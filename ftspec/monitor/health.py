@@ -91,25 +91,43 @@ class MetricWindow:
 
 
 def score_batch(tracked: list[Tracked], rows: list, ctx) -> dict[str, tuple[list[int], object]]:
-    """label -> (row positions judged, Scored) for the per-row health and quality metrics on a batch."""
-    outputs = [{"prediction": row.output, "_key": str(i)} for i, row in enumerate(rows)]
-    referenced = None
-    out = {}
+    """label -> (row positions judged, Scored) for the per-row health and quality metrics on a batch. A health
+    metric judges each distinct output once (production repeats its answers) and the scores are spread back."""
+    out, outputs, referenced = {}, None, None
     for item in tracked:
-        if item.kind == "latency":
-            continue
-        if item.kind == "quality":
+        if item.kind == "health":
+            if outputs is None:
+                distinct = list(dict.fromkeys(row.output for row in rows))
+                outputs = [{"prediction": text, "_key": str(i)} for i, text in enumerate(distinct)]
+                where = {text: i for i, text in enumerate(distinct)}
+                spread = [where[row.output] for row in rows]
+            scored = item.metric.scorer()(outputs, item.spec, ctx)
+            out[item.label] = _spread(scored, spread)
+        elif item.kind == "quality":
             if referenced is None:
                 referenced = [{"prediction": row.output, "reference": row.reference, "_key": str(i)}
                               for i, row in enumerate(rows) if row.reference is not None]
-            batch = referenced
-        else:
-            batch = outputs
-        if not batch:
-            continue
-        scored = item.metric.scorer()(batch, item.spec, ctx)
-        out[item.label] = ([int(key) for key in scored.keys], scored)
+            if referenced:
+                scored = item.metric.scorer()(referenced, item.spec, ctx)
+                out[item.label] = ([int(key) for key in scored.keys], scored)
     return out
+
+
+def _spread(scored, spread: list[int]) -> tuple[list[int], object]:
+    """A Scored over distinct outputs, back onto the batch's rows (each row gets its output's score)."""
+    import numpy as np
+
+    position = {int(key): k for k, key in enumerate(scored.keys)}
+    judged = [i for i, d in enumerate(spread) if d in position]
+    index = np.asarray([position[spread[i]] for i in judged], dtype=np.int64)
+    per = None if scored.per_example is None else scored.per_example[index]
+    return judged, SimpleScored(scored.stats[index], per)
+
+
+@dataclass
+class SimpleScored:
+    stats: object
+    per_example: object
 
 
 def latency_value(tracked: Tracked, values: list[float], ctx) -> dict:

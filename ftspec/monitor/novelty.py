@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ftspec.data.neardup import NearIndex, signatures
+from ftspec.data.neardup import NUM_PERM, batch_digests, signatures
+from ftspec.monitor.bands import BandIndex
 
 CACHE = 200_000  # prompt texts whose novelty is remembered
 MAX_CLUSTERS = 50_000  # representatives indexed; later novel prompts near none of them count as unclustered
@@ -18,34 +19,37 @@ EXAMPLES = 3
 CLUSTER_SAMPLE = 40  # distinct rows kept per cluster for the re-fine-tune sample
 
 
+def digest_matrix(token_lists: list[list[bytes]], index: BandIndex):
+    """The MinHash digests (rows, NUM_PERM) of word lists, by the audit's signatures()."""
+    return index.matrix(batch_digests(signatures(token_lists)))
+
+
 class NoveltyIndex:
+    """Every training prompt's bands; a production prompt is novel when none reaches the similarity."""
+
     def __init__(self, threshold: float):
-        self.index = NearIndex(threshold)
+        self.index = BandIndex(threshold)
         self._cache: dict[str, bool] = {}
 
     def add_training(self, token_lists: list[list[bytes]]) -> None:
-        """Training prompts in; a prompt near an indexed one is left out (it adds no new neighbourhood)."""
         if token_lists:
-            first = len(self.index)
-            self.index.search(signatures(token_lists), list(range(first, first + len(token_lists))))
-            self.index.settle()
+            self.index.add(digest_matrix(token_lists, self.index))
 
     def novel(self, prompts: list[str], token_lists: list[list[bytes]]) -> tuple[list[bool], dict[int, object]]:
-        """Whether each prompt is novel, and the MinHash signature of each novel one computed here (by position),
-        for the clusters. A cached prompt has no signature: the clusters compute it."""
+        """Whether each prompt is novel, and the digest row of each novel one computed here (by position), for the
+        clusters. A cached prompt has none: the clusters compute it."""
         flags: list[bool | None] = [self._cache.get(prompt) for prompt in prompts]
         todo = [i for i, flag in enumerate(flags) if flag is None]
         found = {}
         if todo:
-            sigs = signatures([token_lists[i] for i in todo])
-            frozen = self.index.frozen_candidates(sigs)
+            matrix = digest_matrix([token_lists[i] for i in todo], self.index)
+            near, _ = self.index.near(matrix)
             if len(self._cache) + len(todo) > CACHE:
                 self._cache.clear()
-            for i, sig, candidates in zip(todo, sigs, frozen, strict=True):
-                flag = self.index.find(sig, candidates) is None
-                flags[i] = self._cache[prompts[i]] = flag
-                if flag:
-                    found[i] = sig
+            for k, (i, is_near) in enumerate(zip(todo, near.tolist(), strict=True)):
+                flags[i] = self._cache[prompts[i]] = not is_near
+                if not is_near:
+                    found[i] = matrix[k]
         return flags, found
 
 
@@ -76,37 +80,47 @@ class Cluster:
 
 
 class Clusters:
-    """Novel prompts grouped by MinHash LSH at the novelty similarity."""
+    """Novel prompts grouped at the novelty similarity: a prompt joins the most similar representative (the first
+    prompt of a cluster) that reaches it, else starts a cluster. A batch is matched against earlier batches'
+    representatives at once; the rows that match none are grouped among themselves one by one."""
 
     def __init__(self, threshold: float):
-        self.index = NearIndex(threshold)
+        self.index = BandIndex(threshold)
         self.clusters: list[Cluster] = []
         self.unclustered = 0
-        self._ids: dict[int, int] = {}  # index ref -> cluster id (refs are handed out a batch at a time)
-        self._next_ref = 0
 
-    def add(self, rows: list, windows: list[str], token_lists: list[list[bytes]], sigs: dict[int, object]) -> None:
-        """Rows are the batch's novel rows, `sigs` their known signatures by position in `rows`."""
+    def add(self, rows: list, windows: list[str], token_lists: list[list[bytes]], known: dict[int, object]) -> None:
+        """Rows are the batch's novel rows, `known` their digest rows already computed, by position in `rows`."""
         if not rows:
             return
-        missing = [i for i in range(len(rows)) if i not in sigs]
+        np = self.index.np
+        missing = [i for i in range(len(rows)) if i not in known]
+        matrix = np.zeros((len(rows), NUM_PERM), dtype=np.uint32)
         if missing:
-            sigs = {**sigs, **dict(zip(missing, signatures([token_lists[i] for i in missing]), strict=True))}
-        ordered = [sigs[i] for i in range(len(rows))]
-        base = self._next_ref
-        if len(self.clusters) < MAX_CLUSTERS:
-            self._next_ref += len(rows)
-            hits = self.index.search(ordered, list(range(base, base + len(rows))))
-        else:  # full: join an existing cluster or stay unclustered
-            frozen = self.index.frozen_candidates(ordered)
-            hits = [self.index.find(sig, candidates) or False
-                    for sig, candidates in zip(ordered, frozen, strict=True)]
-        for i, (row, window, hit) in enumerate(zip(rows, windows, hits, strict=True)):
-            if hit is False:
-                self.unclustered += 1
+            matrix[missing] = digest_matrix([token_lists[i] for i in missing], self.index)
+        for i, row in known.items():
+            matrix[i] = row
+        found, cluster_of = self.index.near(matrix)
+        fresh, fresh_low = [], []  # this batch's new representatives: their row and digest's low bits
+        needed = self.index.needed
+        for i in np.flatnonzero(~found).tolist():
+            low = (matrix[i] & 0xFFFF).astype(np.uint16)
+            if fresh:
+                equal = (np.asarray(fresh_low) == low).sum(axis=1)
+                best = int(equal.argmax())
+                if equal[best] >= needed:
+                    cluster_of[i] = fresh[best][1]
+                    continue
+            if len(self.clusters) >= MAX_CLUSTERS:
                 continue
-            if hit is None:  # a new representative, indexed under ref base + i
-                self._ids[base + i] = len(self.clusters)
-                self.clusters.append(Cluster(len(self.clusters), window))
-            self.clusters[self._ids[base + i] if hit is None else self._ids[hit[0]]].add(window, row)
-        self.index.settle()
+            cluster_of[i] = len(self.clusters)
+            self.clusters.append(Cluster(len(self.clusters), windows[i]))
+            fresh.append((i, cluster_of[i]))
+            fresh_low.append(low)
+        if fresh:  # the index's row ids are cluster ids: representatives are added in cluster order
+            self.index.add(matrix[[i for i, _ in fresh]])
+        for i, (row, window) in enumerate(zip(rows, windows, strict=True)):
+            if cluster_of[i] < 0:
+                self.unclustered += 1
+            else:
+                self.clusters[cluster_of[i]].add(window, row)
