@@ -74,6 +74,10 @@ class LogReader:
             raise RowProblem(f"the row is a {type(record).__name__}, not an object")
         f = self.fields
         prompt = record.get(f.prompt)
+        if type(prompt) is list:  # a chat request: its messages, as the chat format's prompt is made
+            prompt = _chat_prompt(prompt)
+            if prompt is None:
+                raise RowProblem(f"`{f.prompt}` is a list but not of chat messages ({{role, content}}, text content)")
         if type(prompt) is not str or not prompt.strip():
             raise RowProblem(_missing("prompt", f.prompt, prompt))
         output = record.get(f.output)
@@ -132,6 +136,15 @@ class LogReader:
             raise RowProblem(f"`{column}` is {number:g}, outside monitoring.feedback_scale "
                              f"[{self.low:g}, {self.high:g}]")
         return (number - self.low) / (self.high - self.low) if self.high > self.low else 1.0
+
+
+def _chat_prompt(messages: list) -> str | None:
+    """`role: content` lines, as ftspec.data.formats makes a chat row's prompt; None unless every message has both."""
+    try:
+        lines = [f"{m['role']}: {m['content']}" for m in messages if type(m["content"]) is str]
+    except (TypeError, KeyError):
+        return None
+    return "\n".join(lines) if len(lines) == len(messages) else None
 
 
 def _missing(name: str, column: str, value: object) -> str:

@@ -68,3 +68,14 @@ def test_parquet_rows(tmp_path):
     good, bad = read(path, MonitorFields())
     assert [row.day for row in good] == [date(2026, 3, 2)]
     assert [b.line for b in bad] == [3]  # the header counts as line 1
+
+
+def test_a_chat_request_is_read_as_the_chat_format_prompt(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Two red mugs"}]
+    lines = [{"timestamp": "2026-01-05T00:00:00Z", "prompt": messages, "output": "{}"},
+             {"timestamp": "2026-01-05T00:00:00Z", "prompt": [{"role": "user"}], "output": "{}"}]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    good, bad = read(path, MonitorFields())
+    assert [row.prompt for row in good] == ["system: Be brief.\nuser: Two red mugs"]
+    assert [b.line for b in bad] == [2] and "not of chat messages" in bad[0].message
