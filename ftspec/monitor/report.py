@@ -18,7 +18,7 @@ def build_report(state: MonitorRun, loaded, logs: list[str], report_id: str) -> 
     for window in windows:
         window["verdict"], window["reasons"] = judge.window(window)
         window["clusters"] = _window_clusters(state, window["label"])
-    verdict, reasons = overall(windows) if windows else ("ok", [])
+    verdict, reasons = overall(windows, cfg.recent_windows)
     bad_share = state.bad_count / max(1, state.bad_count + state.rows)
     problems = _input_problems(state, bad_share, cfg.max_bad_rows)
     report = {
@@ -32,7 +32,8 @@ def build_report(state: MonitorRun, loaded, logs: list[str], report_id: str) -> 
         "unclustered_novel_rows": state.clusters.unclustered,
         "verdict": verdict, "reasons": reasons,
         "thresholds": {"watch": cfg.watch.model_dump(), "refine_tune": cfg.refine_tune.model_dump(),
-                       "near_similarity": cfg.near_similarity, "min_window_rows": cfg.min_window_rows},
+                       "near_similarity": cfg.near_similarity, "min_window_rows": cfg.min_window_rows,
+                       "recent_windows": cfg.recent_windows},
         "cadence": cadence(windows, cfg.refine_tune.novelty, cfg.window),
     }
     report["plan"] = refine_plan(report, state) if verdict == "refine_tune" else None

@@ -47,6 +47,27 @@ class Judge:
                                    ("monitoring", level, check), subject)
         return None
 
+    def shift(self, name: str, psi: float | None, ks: dict | None) -> dict | None:
+        """A length distribution's shift: refine_tune when PSI reaches refine_tune.psi and the KS test agrees at
+        refine_tune.ks_pvalue (a large PSI from a few rows is noise; a tiny p-value from many rows may be a small
+        shift); watch when either alone reaches its watch threshold."""
+        if psi is None:
+            return None
+        p = None if ks is None else ks["pvalue"]
+        what = FEATURE_NAMES[name]
+        refine, watch = self.monitoring.refine_tune, self.monitoring.watch
+        if psi >= refine.psi and (p is None or p < refine.ks_pvalue):
+            tested = "" if p is None else f" and KS test p-value {p:.3g} < {refine.ks_pvalue:g}"
+            return self.reason("refine_tune", "psi", f"{what} shifted: PSI {psi:.3g} >= {refine.psi:g}{tested}",
+                               psi, refine.psi, ("monitoring", "refine_tune", "psi"), name)
+        if psi >= watch.psi:
+            return self.reason("watch", "psi", f"{what} shifted: PSI {psi:.3g} >= {watch.psi:g}", psi, watch.psi,
+                               ("monitoring", "watch", "psi"), name)
+        if p is not None and p < watch.ks_pvalue:
+            return self.reason("watch", "ks_pvalue", f"{what}: KS test p-value {p:.3g} < {watch.ks_pvalue:g} "
+                               f"(PSI {psi:.3g})", p, watch.ks_pvalue, ("monitoring", "watch", "ks_pvalue"), name)
+        return None
+
     def window(self, summary: dict) -> tuple[str, list[dict]]:
         if summary["rows"] < self.monitoring.min_window_rows:
             return "ok", []
@@ -54,11 +75,7 @@ class Judge:
         reasons.append(self.against("novelty", drift["novelty"], "novel prompts (no near neighbour in training)"))
         reasons.append(self.against("oov", drift["oov"], "prompt words never seen in training"))
         for name, value in drift["psi"].items():
-            reasons.append(self.against("psi", value, f"PSI of {FEATURE_NAMES[name]}", subject=name))
-        for name, test in drift["ks"].items():
-            if test is not None:
-                reasons.append(self.against("ks_pvalue", test["pvalue"], f"KS test p-value of {FEATURE_NAMES[name]}",
-                                            lower_is_worse=True, subject=name))
+            reasons.append(self.shift(name, value, drift["ks"].get(name)))
         reasons.append(self.against("output_failure", summary["output_failure"],
                                     "outputs failing a format check"))
         reasons += self.gates(summary["metrics"])
@@ -99,11 +116,14 @@ class Judge:
         return found
 
 
-def overall(windows: list[dict]) -> tuple[str, list[dict]]:
-    """The worst window's verdict, with its reasons merged across the windows that gave it."""
-    verdict = worst(w["verdict"] for w in windows)
+def overall(windows: list[dict], recent: int) -> tuple[str, list[dict]]:
+    """What to do now: the worst verdict of the latest `recent` judged windows (older windows are history, and may
+    predate the promoted model), with its reasons merged across the windows that gave it."""
+    judged = [w for w in windows if w["judged"]]
+    latest = judged[-recent:]
+    verdict = worst(w["verdict"] for w in latest)
     merged: dict[tuple, dict] = {}
-    for w in windows:
+    for w in latest:
         for r in w["reasons"]:
             if r["level"] != verdict:
                 continue

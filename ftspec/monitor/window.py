@@ -70,9 +70,8 @@ class Window:
                "rare": self.rare / self.words if self.words else None, "psi": {}, "ks": {}}
         for name in FEATURES:
             out["psi"][name] = psi(profile.counts[name], self.counts[name]) if profile.counts[name] else None
-            if name != "output_chars":
-                test = ks_test(profile.samples[name], self.samples[name].items)
-                out["ks"][name] = None if test is None else {"statistic": test[0], "pvalue": test[1]}
+            test = ks_test(profile.samples[name], self.samples[name].items)
+            out["ks"][name] = None if test is None else {"statistic": test[0], "pvalue": test[1]}
         out["grew"] = self.grown_terms(profile)
         return out
 

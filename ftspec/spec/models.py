@@ -207,6 +207,7 @@ class Monitoring(Strict):
     near_similarity: float = Field(0.3, gt=0, le=1, description="Jaccard of word sets that counts as a neighbour")
     feedback_scale: tuple[float, float] = Field((0.0, 1.0), description="lowest and highest rating, mapped to 0-1")
     min_window_rows: int = Field(30, ge=1, description="windows with fewer rows are shown, not judged")
+    recent_windows: int = Field(2, ge=1, description="the overall verdict is the worst of the latest N judged windows")
     max_bad_rows: float = Field(0.05, ge=0, le=1, description="share of unreadable log rows that fails the input")
     sample_size: int = Field(200, ge=1, description="novel prompts written for labelling with refine_tune")
     watch: WatchThresholds = Field(default_factory=WatchThresholds)
