@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import date, timedelta
 
@@ -76,7 +77,7 @@ class Window:
         return out
 
     def grown_terms(self, profile: TrainingProfile) -> list[dict]:
-        """The words whose share of this window's words most exceeds their share of training's."""
+        """The words whose share of this window's words grew most over their share of training's words."""
         if not self.words:
             return []
         train_total = max(profile.words, 1)
@@ -85,8 +86,8 @@ class Window:
             if n < 3:
                 break
             share, before = n / self.words, profile.vocab.get(term, 0) / train_total
-            if share > before:
-                scored.append((share - before, term, share, before))
+            if share > before:  # the term's part of a PSI over words: new terms first, common words last
+                scored.append(((share - before) * math.log((share + 1e-6) / (before + 1e-6)), term, share, before))
         scored.sort(reverse=True)
         return [{"term": term.decode("utf-8", "replace"), "share": share, "training_share": before}
                 for _, term, share, before in scored[:GREW]]

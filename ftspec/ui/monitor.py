@@ -112,14 +112,15 @@ def monitor_html(report: dict) -> str:
         ("novel prompts", [w["drift"]["novelty"] for w in report["windows"]]),
         ("OOV words", [w["drift"]["oov"] for w in report["windows"]]),
         ("output fails", [w["output_failure"] for w in report["windows"]])],
-        _limits(report, ("novelty",)), fixed=(0, 1)))
+        _limits(report, ("novelty",)), fixed=(0, 1), ident="drift"))
     parts.append(_chart("PSI against training", labels, [
         (name, [w["drift"]["psi"].get(name) for w in report["windows"]])
-        for name in ("prompt_chars", "prompt_tokens", "output_chars")], _limits(report, ("psi",))))
+        for name in ("prompt_chars", "prompt_tokens", "output_chars")], _limits(report, ("psi",)), ident="psi"))
     for label in _quality_labels(report):
         values = [(w["metrics"].get(label) or {}).get("value") for w in report["windows"]]
         cis = [(w["metrics"].get(label) or {}).get("ci") for w in report["windows"]]
-        parts.append(_chart(f"Quality: {label} (with CI)", labels, [(label, values)], [], band=cis))
+        parts.append(_chart(f"Quality: {label} (with CI)", labels, [(label, values)], _gate(report, label),
+                            band=cis, ident=f"quality-{label}"))
     parts.append("</div>")
     parts.append(_windows_html(report))
     parts.append(_clusters_html(report))
@@ -133,8 +134,19 @@ def monitor_html(report: dict) -> str:
 def _limits(report: dict, checks: tuple) -> list[tuple[float, str]]:
     """The watch and refine_tune lines of a check, from the thresholds the report was judged by."""
     limits = report.get("thresholds") or {}
-    return [(limits[level][check], level) for level in ("watch", "refine_tune") for check in checks
+    return [(limits[level][check], f"{check} {level}") for level in ("watch", "refine_tune") for check in checks
             if check in limits.get(level, {})]
+
+
+def _gate(report: dict, label: str) -> list[tuple[float, str]]:
+    """The spec's gate of a metric as a line: `>= 0.95` -> (0.95, 'gate >= 0.95')."""
+    for metric in report.get("metrics", []):
+        if metric["label"] == label:
+            try:
+                return [(float(metric["threshold"].split()[1]), f"gate {metric['threshold']}")]
+            except (IndexError, ValueError):
+                return []
+    return []
 
 
 def _quality_labels(report: dict) -> list[str]:
@@ -146,12 +158,13 @@ def _quality_labels(report: dict) -> list[str]:
     return seen
 
 
-def _chart(title: str, labels: list[str], series: list, limits: list, fixed=None, band=None) -> str:
+def _chart(title: str, labels: list[str], series: list, limits: list, fixed=None, band=None, ident: str = "") -> str:
     width, height, pad = 500, 220, 40
     values = [v for _, vs in series for v in vs if v is not None]
     values += [v for v, _ in limits] + [b for pair in (band or []) if pair for b in pair]
     low, high = fixed or (min(values, default=0.0), max(values, default=1.0))
-    low, high = min(low, 0.0), high if high > low else low + 1
+    low = min(low, 0.0)
+    high = high if high > low else low + 1
     n = max(1, len(labels) - 1)
 
     def x(i):
@@ -160,7 +173,8 @@ def _chart(title: str, labels: list[str], series: list, limits: list, fixed=None
     def y(v):
         return height - pad + (pad * 2 - height) * (v - low) / (high - low)
 
-    svg = [f"<div class='chart'><b>{html.escape(title)}</b><br><svg width='{width}' height='{height}' "
+    svg = [f"<div class='chart'><b>{html.escape(title)}</b><br><svg id='{html.escape(ident)}' width='{width}' "
+           f"height='{height}' "
            f"xmlns='http://www.w3.org/2000/svg' role='img'>",
            f"<line x1='{pad}' y1='{height - pad}' x2='{width - pad}' y2='{height - pad}' stroke='#9ca3af'/>",
            f"<text x='4' y='{y(high) + 4:.0f}' font-size='10'>{high:.3g}</text>"
@@ -172,7 +186,7 @@ def _chart(title: str, labels: list[str], series: list, limits: list, fixed=None
             lower = " ".join(f"{px:.1f},{y(pair[0]):.1f}" for px, pair in reversed(points))
             svg.append(f"<polygon points='{upper} {lower}' fill='#93c5fd' opacity='0.45'/>")
     for value, level in limits:
-        colour = "#b91c1c" if level == "refine_tune" else "#b45309"
+        colour = "#b45309" if "watch" in level else "#b91c1c"
         svg.append(f"<line x1='{pad}' x2='{width - pad}' y1='{y(value):.1f}' y2='{y(value):.1f}' stroke='{colour}' "
                    f"stroke-dasharray='4 3'/><text x='{width - pad - 2}' y='{y(value) - 3:.1f}' font-size='9' "
                    f"text-anchor='end' "
@@ -181,7 +195,7 @@ def _chart(title: str, labels: list[str], series: list, limits: list, fixed=None
         colour = COLOURS[k % len(COLOURS)]
         points = [(x(i), y(v)) for i, v in enumerate(vs) if v is not None]
         if points:
-            svg.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='"
+            svg.append(f"<polyline class='series' fill='none' stroke='{colour}' stroke-width='2' points='"
                        + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + "'/>")
             svg += [f"<circle cx='{px:.1f}' cy='{py:.1f}' r='3' fill='{colour}'/>" for px, py in points]
         svg.append(f"<text x='{pad + 130 * k}' y='14' font-size='11' fill='{colour}'>{html.escape(name)}</text>")
@@ -207,14 +221,16 @@ def _reasons_html(report: dict) -> str:
         plan = (f"<h2>Re-fine-tune plan</h2><p>{report['plan']['sample_rows']} novel prompts to label: "
                 f"<code>{e(report['files'].get('refine_sample.jsonl', ''))}</code>; degraded windows: "
                 f"{e(', '.join(report['plan']['degraded_windows']))}.</p><ol>{steps}</ol>")
-    return (f"{problems}<h2>Why</h2><table><tr><th>level</th><th>reason</th><th>threshold</th><th>windows</th></tr>"
+    return (f"{problems}<h2>Why</h2><table id='reasons'><tr><th>level</th><th>reason</th><th>threshold</th>"
+            "<th>windows</th></tr>"
             f"{rows or '<tr><td colspan=4>every window within its thresholds</td></tr>'}</table>"
             f"<p>Cadence: re-fine-tune <b>{e(cadence['suggested'])}</b> ({e(cadence['basis'])}).</p>{plan}")
 
 
 def _windows_html(report: dict) -> str:
     e = html.escape
-    head = ("<h2>Windows</h2><table><tr><th>window</th><th>rows</th><th>novel</th><th>OOV</th><th>PSI worst</th>"
+    head = ("<h2>Windows</h2><table id='windows'><tr><th>window</th><th>rows</th><th>novel</th><th>OOV</th>"
+            "<th>PSI worst</th>"
             "<th>output fails</th><th>quality</th><th>grew most</th><th>verdict</th></tr>")
     rows = []
     for w in report["windows"]:
@@ -234,7 +250,8 @@ def _clusters_html(report: dict) -> str:
         f"<tr><td>#{c['id']}</td><td>{c['size']}</td><td>{e(c['first_window'])}</td><td>"
         + "<br>".join(f"{e(x['prompt'][:160])} <span class='muted'>{e(x['where'])}</span>" for x in c["examples"])
         + "</td></tr>" for c in report["clusters"])
-    return ("<h2>Novel clusters</h2><table><tr><th>cluster</th><th>prompts</th><th>since</th><th>examples</th></tr>"
+    return ("<h2>Novel clusters</h2><table id='clusters'><tr><th>cluster</th><th>prompts</th><th>since</th>"
+            "<th>examples</th></tr>"
             f"{rows}</table>")
 
 
