@@ -213,6 +213,15 @@ class Monitoring(Strict):
     watch: WatchThresholds = Field(default_factory=WatchThresholds)
     refine_tune: RefineThresholds = Field(default_factory=RefineThresholds)
 
+def watch_before_refine(monitoring: Monitoring) -> Monitoring:
+    """`watch` must come no later than `refine_tune` (a smaller p-value is the stronger evidence)."""
+    for name in ("novelty", "psi", "oov", "output_failure", "quality_drop", "ks_pvalue"):
+        watch, refine = getattr(monitoring.watch, name), getattr(monitoring.refine_tune, name)
+        if (refine > watch) if name == "ks_pvalue" else (watch > refine):
+            raise ValueError(f"watch.{name} ({watch:g}) comes after refine_tune.{name} ({refine:g}); watch is the "
+                             "earlier warning")
+    return monitoring
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -225,4 +234,5 @@ class ProjectSpec(Strict):
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
     tracking: Tracker = "none"
-    monitoring: Monitoring = Field(default_factory=Monitoring, description="`ftspec monitor`: production logs")
+    monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(
+        default_factory=Monitoring, description="`ftspec monitor`: production logs")
