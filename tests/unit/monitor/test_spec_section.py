@@ -11,6 +11,11 @@ BASE = ("ftspec: 1\nname: p\ndata: {format: prompt_completion, train: t.jsonl}\n
         "models: [{name: m, hub: org/m, params: 1B}]\n")
 
 
+@pytest.fixture(autouse=True)
+def _train_file(tmp_path):
+    (tmp_path / "t.jsonl").write_text('{"prompt": "a", "completion": "b"}\n', encoding="utf-8")
+
+
 def test_a_spec_without_monitoring_has_every_default(tmp_path):
     monitoring = load_spec_text(BASE, tmp_path / "p.yaml").spec.monitoring
     assert monitoring.logs == [] and monitoring.window == "week" and monitoring.fields.prompt == "prompt"
@@ -33,7 +38,8 @@ def test_watch_after_refine_tune_is_a_located_error(tmp_path, section, message):
     with pytest.raises(SpecError) as caught:
         load_spec_text(BASE + "monitoring:\n" + section, tmp_path / "p.yaml")
     problem = caught.value.problems[0]
-    assert message in problem.message and problem.path == "monitoring" and problem.location.line == 6  # where its mapping starts
+    assert message in problem.message and problem.path == "monitoring"
+    assert problem.location.line == 6  # where its mapping starts
 
 
 def test_an_unknown_window_or_key_is_refused(tmp_path):
