@@ -28,7 +28,8 @@ def window(rows=100, novelty=0.0, psi=0.0, pvalue=0.5, feedback=None) -> dict:
 def test_a_threshold_the_spec_writes_is_located_and_a_default_says_so(judge):
     verdict, reasons = judge.window(window(novelty=0.16))
     assert verdict == "watch"
-    assert (reasons[0]["spec_path"], reasons[0]["location"]) == ("monitoring.watch.novelty", f"{judge.loaded.path}:6:20")
+    where = f"{judge.loaded.path}:6:20"
+    assert (reasons[0]["spec_path"], reasons[0]["location"]) == ("monitoring.watch.novelty", where)
     verdict, reasons = judge.window(window(novelty=0.4))
     assert verdict == "refine_tune" and reasons[0]["location"] == "default"
 
