@@ -29,7 +29,7 @@ class NoveltyIndex:
 
     def __init__(self, threshold: float):
         self.index = BandIndex(threshold)
-        self._cache: dict[str, bool] = {}
+        self._cache: dict[int, bool] = {}
 
     def add_training(self, token_lists: list[list[bytes]]) -> None:
         if token_lists:
@@ -38,7 +38,8 @@ class NoveltyIndex:
     def novel(self, prompts: list[str], token_lists: list[list[bytes]]) -> tuple[list[bool], dict[int, object]]:
         """Whether each prompt is novel, and the digest row of each novel one computed here (by position), for the
         clusters. A cached prompt has none: the clusters compute it."""
-        flags: list[bool | None] = [self._cache.get(prompt) for prompt in prompts]
+        keys = list(map(hash, prompts))  # the cache holds hashes, not texts: ~100 bytes an entry at any length
+        flags: list[bool | None] = [self._cache.get(key) for key in keys]
         todo = [i for i, flag in enumerate(flags) if flag is None]
         found = {}
         if todo:
@@ -47,7 +48,7 @@ class NoveltyIndex:
             if len(self._cache) + len(todo) > CACHE:
                 self._cache.clear()
             for k, (i, is_near) in enumerate(zip(todo, near.tolist(), strict=True)):
-                flags[i] = self._cache[prompts[i]] = not is_near
+                flags[i] = self._cache[keys[i]] = not is_near
                 if not is_near:
                     found[i] = matrix[k]
         return flags, found
