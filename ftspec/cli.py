@@ -204,6 +204,25 @@ def _add_data(commands) -> None:
     p.add_argument("--fix-encoding", action="store_true", help="repair mojibake (ftfy) instead of removing the rows")
 
 
+# -- monitor (issue 18) --------------------------------------------------------------------------------------------
+
+def monitor(spec: Path, logs: list[Path] | None, out: Path | None, as_json: bool) -> int:
+    """Watch production: drift against the training data, output health, quality; exit 1 when re-fine-tuning is due."""
+    from ftspec.commands.monitor import monitor_command
+
+    return monitor_command(spec, logs=logs, out=out, as_json=as_json)
+
+
+def _add_monitor(commands) -> None:
+    p = _spec(_command(commands, "monitor", monitor))
+    p.epilog = ("exit codes: 0 ok or watch · 1 re-fine-tuning advised · 2 invalid spec, logs or arguments (no logs, "
+                "an unreadable file, more bad rows than monitoring.max_bad_rows) · 3 internal error")
+    p.add_argument("--logs", type=Path, nargs="+", metavar="PATH",
+                   help="production logs (JSONL, CSV, Parquet); default: monitoring.logs in the spec")
+    p.add_argument("--out", type=Path, metavar="DIR", help="where monitor/<id>/ folders go (default: monitor/ beside "
+                                                          "the spec)")
+
+
 # Each command adds its own subparser, in the order `ftspec --help` lists them.
 COMMANDS: dict[str, Callable[..., None]] = {
     "check": lambda commands: _spec(_command(commands, "check", check)),
@@ -217,6 +236,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "init": _add_init,
     "demo-model": _add_demo_model,
     "data": _add_data,
+    "monitor": _add_monitor,
 }
 
 

@@ -256,3 +256,18 @@ def _baseline_prerequisite(loaded: LoadedSpec) -> Prerequisite:
     hint = evidence.stale[0] if evidence.stale else ("run `ftspec baseline SPEC` to measure what prompting reaches "
                                                      "on the eval set, or record scores under requirements.tried")
     return Prerequisite(name="baseline", met=bool(evidence.measurements) or declared, hint=hint)
+
+
+# -- monitor evidence (issue 18; appended by the monitor branch) ---------------------------------------------------
+def monitoring_reasons(loaded: LoadedSpec) -> list[Reason]:
+    """Why re-fine-tuning is (or is not) due, from the latest `ftspec monitor` report beside the spec; none when the
+    project was never monitored. For the decision to cite as evidence (explain)."""
+    from ftspec.monitor.findings import monitor_findings
+
+    found = monitor_findings(loaded.path)
+    if found is None:
+        return []
+    if not found.retrain_due:
+        return [Reason(text=f"production monitoring: {found.verdict} ({found.report})")]
+    head = Reason(text=f"production monitoring advises re-fine-tuning (cadence: {found.cadence}; {found.report})")
+    return [head, *(Reason(text=r.text, spec_path=r.spec_path, location=r.location) for r in found.reasons)]

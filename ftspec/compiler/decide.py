@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ftspec.compiler.approach import budget_prerequisite, check_prerequisites, choose_approach, reason
+from ftspec.compiler.approach import (
+    budget_prerequisite,
+    check_prerequisites,
+    choose_approach,
+    monitoring_reasons,
+    reason,
+)
 from ftspec.compiler.cost import CostComparison, compare_costs
 from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE, dev_size
 from ftspec.compiler.hparams import choose_hyperparameters, default_epochs, planned_seq_length
@@ -88,7 +94,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         prerequisites += budget_prerequisite(loaded, info.dims.params, train_tokens, hyper.epochs)
     if outcome.approach not in ("fine_tuning", "fine_tuning_and_rag"):  # what fine-tuning would take, if it plateaus
         reasons = [r.model_copy(update={"text": f"if fine-tuned later: {r.text}"}) for r in reasons]
-    plan_reasons = outcome.reasons + reasons
+    plan_reasons = outcome.reasons + monitoring_reasons(loaded) + reasons  # production evidence, when monitored
     prompt_format = _prompt_format(loaded, info, plan_reasons)
     _context_warning(loaded, info, audit, plan_reasons)
     evaluation = _evaluation(loaded, plan_reasons)

@@ -251,6 +251,55 @@ class Retrieval(Strict):
     overlap: int = Field(40, ge=0, description="words a passage shares with the previous one")
     k: int = Field(3, ge=1, description="passages put in the prompt")
 
+# -- monitoring (issue 18): where production logs are and the thresholds that mean "watch" and "re-fine-tune" ------
+
+class MonitorFields(Strict):
+    prompt: str = Field("prompt", description="the log column holding the prompt the model saw")
+    output: str = Field("output", description="the model's answer")
+    timestamp: str = Field("timestamp", description="ISO 8601 text or seconds since the epoch")
+    feedback: str | None = Field(None, description="a user rating or thumbs (bool or number), optional")
+    reference: str | None = Field(None, description="a reference answer, optional: scores the gated metrics")
+    latency_ms: str | None = Field("latency_ms", description="the request's latency in ms, optional")
+
+class WatchThresholds(Strict):
+    novelty: float = Field(0.20, ge=0, le=1, description="share of prompts with no near neighbour in training")
+    psi: float = Field(0.10, ge=0, description="population stability index of lengths and token counts")
+    ks_pvalue: float = Field(0.001, gt=0, lt=1, description="KS test p-value below this is a shift")
+    oov: float = Field(0.05, ge=0, le=1, description="share of prompt words never seen in training")
+    output_failure: float = Field(0.02, ge=0, le=1, description="share of outputs failing a format check")
+    quality_drop: float = Field(0.05, ge=0, description="drop of a quality metric below the first window's")
+
+class RefineThresholds(WatchThresholds):
+    novelty: float = Field(0.35, ge=0, le=1)
+    psi: float = Field(0.25, ge=0)
+    ks_pvalue: float = Field(1e-6, gt=0, lt=1)
+    oov: float = Field(0.15, ge=0, le=1)
+    output_failure: float = Field(0.05, ge=0, le=1)
+    quality_drop: float = Field(0.10, ge=0)
+
+class Monitoring(Strict):
+    logs: Annotated[list[str], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = Field(
+        default_factory=list, description="production logs: JSONL, CSV or Parquet, relative to the spec")
+    fields: MonitorFields = Field(default_factory=MonitorFields)
+    window: Literal["day", "week"] = "week"
+    near_similarity: float = Field(0.3, gt=0, le=1, description="Jaccard of word sets that counts as a neighbour")
+    feedback_scale: tuple[float, float] = Field((0.0, 1.0), description="lowest and highest rating, mapped to 0-1")
+    min_window_rows: int = Field(30, ge=1, description="windows with fewer rows are shown, not judged")
+    recent_windows: int = Field(2, ge=1, description="the overall verdict is the worst of the latest N judged windows")
+    max_bad_rows: float = Field(0.05, ge=0, le=1, description="share of unreadable log rows that fails the input")
+    sample_size: int = Field(200, ge=1, description="novel prompts written for labelling with refine_tune")
+    watch: WatchThresholds = Field(default_factory=WatchThresholds)
+    refine_tune: RefineThresholds = Field(default_factory=RefineThresholds)
+
+def watch_before_refine(monitoring: Monitoring) -> Monitoring:
+    """`watch` must come no later than `refine_tune` (a smaller p-value is the stronger evidence)."""
+    for name in ("novelty", "psi", "oov", "output_failure", "quality_drop", "ks_pvalue"):
+        watch, refine = getattr(monitoring.watch, name), getattr(monitoring.refine_tune, name)
+        if (refine > watch) if name == "ks_pvalue" else (watch > refine):
+            raise ValueError(f"watch.{name} ({watch:g}) comes after refine_tune.{name} ({refine:g}); watch is the "
+                             "earlier warning")
+    return monitoring
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -265,3 +314,5 @@ class ProjectSpec(Strict):
     tracking: Tracker = "none"
     regression: RegressionGates = Field(default_factory=RegressionGates)
     retrieval: Retrieval = Field(default_factory=Retrieval)
+    monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(
+        default_factory=Monitoring, description="`ftspec monitor`: production logs")
