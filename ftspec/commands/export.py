@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 
@@ -9,7 +11,8 @@ def export_command(run: str, out: Path, spec: Path | None = None, keep_adapter: 
                    as_json: bool = False) -> int:
     from ftspec.versions.export import export_run
 
-    result = export_run(spec, run, out, keep_adapter=keep_adapter, force=force)
+    with contextlib.redirect_stdout(sys.stderr):  # torch and its plugins print on import: stdout stays ftspec's own
+        result = export_run(spec, run, out, keep_adapter=keep_adapter, force=force)
     if as_json:
         from ftspec.ui.console import print_json
 

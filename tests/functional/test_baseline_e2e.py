@@ -34,7 +34,12 @@ def ok(done, code: int = 0):
 
 
 def decision(project: Path) -> dict:
-    return json.loads(ok(run_cli("check", "project.yaml", "--json", cwd=project)).stdout)["decision"]
+    """check's decision; its exit agrees with what build will do: 2 while a blocking prerequisite is unmet."""
+    done = run_cli("check", "project.yaml", "--json", cwd=project)
+    body = json.loads(done.stdout)
+    assert done.returncode == (0 if body["ok"] else 2) == body["exit_code"], done.stderr
+    assert body["ok"] == (not body["blocking"])
+    return body["decision"]
 
 
 def baseline_unmet(found: dict) -> bool:

@@ -30,7 +30,7 @@ def zoo_project(root: Path, arch: str, model_dir: Path, method: str = "lora", *,
             "  needs: [strict_format]\n  constraints: {gpu_memory_gb: 24}\n"
             # prompting declared as tried and far off a loose perplexity bar: the decision is to fine-tune, while
             # a random-init model still passes the gates (these tests check the plumbing, not skill)
-            "  tried: [{approach: few_shot_prompting, scores: {perplexity: 1.0e+9}}]\n"
+            "  tried: [{approach: few_shot_prompting, scores: {perplexity: 1.0e+15}}]\n"
             "metrics:\n  - {name: json_valid, threshold: '>= 0.0'}\n"
             "  - {name: perplexity, threshold: '<= 1000000'}\n" + metrics +
             f"data:\n  format: {data_format}\n  train: data/train.jsonl\n  eval: data/eval.jsonl\n"
