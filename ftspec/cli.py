@@ -54,11 +54,13 @@ def build(spec: Path, out: Path | None, check_only: bool, force: bool, as_json: 
     return build_command(spec, out=out, check_only=check_only, force=force, as_json=as_json)
 
 
-def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool, force: bool, as_json: bool) -> int:
+def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool, force: bool, as_json: bool,
+        node_rank: int | None = None) -> int:
     """Build if stale, then train and generate eval predictions in a new run directory (runs/<id>/)."""
     from ftspec.commands.run import run_command
 
-    return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json)
+    return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json,
+                       node_rank=node_rank)
 
 
 def eval_(spec: Path, run_id: str | None, as_json: bool, against: str | None = None) -> int:
@@ -169,6 +171,7 @@ def _add_run(commands) -> None:
     p.add_argument("--resume", metavar="ID", help="continue run ID (or 'last') from its last checkpoint")
     p.add_argument("--build", dest="build_dir", type=Path, metavar="DIR", help="the build folder (default: build/)")
     p.add_argument("--no-eval", dest="skip_eval", action="store_true", help="train only")
+    p.add_argument("--node-rank", type=int, metavar="N", help="start node N's share of a multi-node training")
     _force(p)
 
 

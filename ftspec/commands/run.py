@@ -9,11 +9,12 @@ from ftspec.runtime.command import RunOutcome, run_training
 
 
 def run_command(spec: Path, resume: str | None = None, build_dir: Path | None = None, skip_eval: bool = False,
-                force: bool = False, as_json: bool = False) -> int:
+                force: bool = False, as_json: bool = False, node_rank: int | None = None) -> int:
     from ftspec.ui.run import RunView
 
     view = RunView.for_output(as_json)
-    outcome = run_training(spec, view, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force)
+    outcome = run_training(spec, view, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force,
+                           node_rank=node_rank)
     return present(outcome, view, as_json)
 
 

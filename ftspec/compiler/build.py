@@ -32,6 +32,7 @@ FILE_ROLES = {
     "accelerate.yaml": "accelerate config", "prompt_format.json": "the one prompt format both scripts read",
     "README.md": "what each file is, the commands", "decision.md": "the decision report",
     "decision.json": "the decision, for machines", "manifest.json": "hashes and versions (build --check)",
+    "slurm.sbatch": "a Slurm job that starts every node's share", "deepspeed.json": "the DeepSpeed (ZeRO) config",
 }
 
 

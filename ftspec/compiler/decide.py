@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ftspec.compiler.approach import budget_prerequisite, check_prerequisites, choose_approach, reason
 from ftspec.compiler.cost import CostComparison, compare_costs
+from ftspec.compiler.distributed import per_gpu_gib, plan_distributed, sharding_backend
 from ftspec.compiler.hparams import DEFAULT_SEQ_LENGTH, choose_hyperparameters, default_epochs
 from ftspec.compiler.memory import (
     ModelDims,
@@ -204,19 +205,15 @@ def _candidates(loaded: LoadedSpec, models: list[ModelInfo], budget: float) -> d
                 setup = _setup(loaded, info, option, batch, checkpointing)
                 tries.append((setup, estimate_memory(info.dims, setup)))
             single = [(s, e.total_gib, "none", e) for s, e in tries]
-            sharded = [(s, _sharded(e, gpus), "fsdp", e) for s, e in tries] if gpus > 1 else []
+            backend = sharding_backend(loaded.spec.launch)  # what the spec's launch section shards, if anything
+            sharded = [(s, per_gpu_gib(e, backend, gpus), backend, e) for s, e in tries] if gpus > 1 and backend \
+                else []
             setup, per_gpu, sharding, estimate = next((t for t in single + sharded if t[1] <= budget), single[-1])
             rows.append((option, Candidate(name=info.spec.name, method=option.method, adapter=option.adapter,
                                            estimated_memory_gb=round(per_gpu, 2), fits=per_gpu <= budget,
                                            breakdown=estimate.breakdown, sharding=sharding), setup))
         table[info.index] = rows
     return table
-
-
-def _sharded(estimate, gpus: int) -> float:
-    """FSDP full shard: weights, gradients, optimizer states and a reference split across the GPUs."""
-    states = sum(estimate.breakdown[k] for k in ("weights", "gradients", "optimizer", "reference"))
-    return estimate.total_gib - states + states / gpus
 
 
 def _choose(loaded: LoadedSpec, models: list[ModelInfo], table: dict, budget: float, rows: int | None,
@@ -281,7 +278,9 @@ def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Option, candida
                               "models", info.index))
     if candidate.sharding != "none":
         c = loaded.spec.requirements.constraints
-        reasons.append(reason(loaded, f"it fits only sharded across the {c.gpus * c.nodes} GPUs: FSDP (full shard)",
+        how = {"fsdp": "FSDP (full shard)", "deepspeed_zero3": "DeepSpeed ZeRO-3",
+               "deepspeed_zero2": "DeepSpeed ZeRO-2 (gradients and optimizer states)"}[candidate.sharding]
+        reasons.append(reason(loaded, f"it fits only sharded across the {c.gpus * c.nodes} GPUs: {how}",
                               "requirements", "constraints", "gpus"))
 
 
@@ -321,12 +320,15 @@ def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[
     c = loaded.spec.requirements.constraints
     total = c.gpus * c.nodes
     if candidate is None or total == 1:
-        return Distributed(mode="single", num_processes=1, num_machines=1)
-    if candidate.sharding != "none":
-        return Distributed(mode="fsdp", num_processes=total, num_machines=c.nodes)
+        return Distributed(mode="single", num_processes=1, num_machines=1, use_cpu=loaded.spec.launch.cpu)
+    if candidate.sharding != "none" or loaded.spec.launch.backend not in ("auto", "ddp"):
+        if loaded.spec.launch.backend != "auto":
+            reasons.append(reason(loaded, f"backend {loaded.spec.launch.backend} (set in the spec) across {total} "
+                                          f"processes on {c.nodes} node(s)", "launch", "backend"))
+        return plan_distributed(loaded.spec.launch, c, candidate.sharding)
     reasons.append(reason(loaded, f"it fits on one GPU, so each of the {total} GPUs holds a replica: DDP",
                           "requirements", "constraints", "gpus"))
-    return Distributed(mode="ddp", num_processes=total, num_machines=c.nodes)
+    return plan_distributed(loaded.spec.launch, c, "none")
 
 
 def _evaluation(loaded: LoadedSpec, reasons: list[Reason]) -> EvalPlan:
