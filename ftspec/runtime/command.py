@@ -98,11 +98,11 @@ def _join(spec: Path, ref: str, build_dir: Path | None, rank: int, view) -> RunO
     buildstep.require_build(build)
     args = ["--output-dir", str(run_dir.path)] + (["--resume"] if last_checkpoint(run_dir.path) else [])
     run = Run(str(spec), run_dir, build, status, node_rank=rank)
+    argv = node_train_argv(build, rank, args)
     view.tell(f"node {rank} joins run {run_dir.id}  {run_dir.path}")
     view.start_train(run_dir.train_log)
     try:
-        result = run_child(node_train_argv(build, rank, args), cwd=build, log_path=run.log(f"train_node{rank}"),
-                           on_tick=view.tick)
+        result = run_child(argv, cwd=build, log_path=run.log(f"train_node{rank}"), on_tick=view.tick)
     finally:
         view.stop()
     if result.signal is not None or result.returncode != 0:

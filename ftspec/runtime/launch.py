@@ -105,11 +105,14 @@ def node_count(folder: Path) -> int:
     import json
 
     try:
-        plan = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("plan", {})
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return 1
-    count = (plan.get("distributed") or {}).get("num_machines") if isinstance(plan, dict) else None
-    return count if isinstance(count, int) and count >= 1 else 1
+    for holder in (manifest.get("plan", {}), manifest) if isinstance(manifest, dict) else ():
+        count = (holder.get("distributed") or {}).get("num_machines") if isinstance(holder, dict) else None
+        if isinstance(count, int) and count >= 1:
+            return count
+    return 1
 
 
 def node_train_argv(folder: Path, rank: int, args: list[str]) -> list[str]:
