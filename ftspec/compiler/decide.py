@@ -325,7 +325,11 @@ def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[
         if loaded.spec.launch.backend != "auto":
             reasons.append(reason(loaded, f"backend {loaded.spec.launch.backend} (set in the spec) across {total} "
                                           f"processes on {c.nodes} node(s)", "launch", "backend"))
-        return plan_distributed(loaded.spec.launch, c, candidate.sharding)
+        dist = plan_distributed(loaded.spec.launch, c, candidate.sharding)
+        if dist.use_cpu:
+            reasons.append(reason(loaded, f"on CPU accelerate runs {dist.mode} as DDP over gloo: it applies FSDP and "
+                                          "DeepSpeed on GPUs only", "launch", "cpu"))
+        return dist
     reasons.append(reason(loaded, f"it fits on one GPU, so each of the {total} GPUs holds a replica: DDP",
                           "requirements", "constraints", "gpus"))
     return plan_distributed(loaded.spec.launch, c, "none")
