@@ -19,7 +19,9 @@ import hashlib
 import json
 import logging
 import pickle
+import resource
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,14 +50,19 @@ class RayAuditor(Auditor):
         self.ray_stats = {"rows_on_ray": 0, "cache_hits": 0, "cache_misses": 0}
 
     def run(self):
+        started = time.perf_counter()
         with ray_session(self.address), self._signatures_from_cache():
+            self.ray_stats["start_s"] = round(time.perf_counter() - started, 3)
             report = super().run()
+        self.ray_stats["audit_s"] = round(time.perf_counter() - started, 3)
         report.stats["engine"] = {"name": "ray", **self.ray_stats}
         return report
 
     def _audit_file(self, name: str, split: str) -> None:
         if self.near_on or self.leak_on:
+            started = time.perf_counter()
             self.cache = self._signatures_on_ray(name)
+            self.ray_stats["sign_s"] = round(self.ray_stats.get("sign_s", 0) + time.perf_counter() - started, 3)
         try:
             super()._audit_file(name, split)
         finally:
@@ -71,6 +78,8 @@ class RayAuditor(Auditor):
                 batch_size=None, batch_format="pandas"):
             cache.update(zip(batch["key"], batch["signature"], strict=True))
             self.ray_stats["rows_on_ray"] += len(batch) // 2  # a row's signature and its prompt's
+            peak = int(batch["worker_peak_mb"].max()) if len(batch) else 0
+            self.ray_stats["worker_peak_mb"] = max(self.ray_stats.get("worker_peak_mb", 0), peak)
         return cache
 
     @contextmanager
@@ -115,7 +124,9 @@ class _Signer:
             token_lists.append(self.boilerplate.words(view.prompt))
         keys = [token_key(tokens) for tokens in token_lists]
         signatures = neardup.signatures(token_lists) if token_lists else []
-        return pd.DataFrame({"key": keys, "signature": [pickle.dumps(s) for s in signatures]})
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # this worker's peak RSS so far
+        return pd.DataFrame({"key": keys, "signature": [pickle.dumps(s) for s in signatures],
+                             "worker_peak_mb": [peak_mb] * len(keys)})
 
 
 def _records(batch) -> list:
