@@ -107,7 +107,7 @@ def test_two_nodes_on_one_machine_train_save_a_checkpoint_that_loads_and_resume(
                 proc.wait(timeout=30)
     assert rank0.returncode == 0, out0 + (run_dir / "logs/train.log").read_text()[-3000:]
     assert rank1.returncode == 0, out1
-    assert f"joins run {run_dir.name}" in out1
+    assert f"joins run {run_dir.name}" in out1 and "node 1 done" in out1
     assert {f"launch_node_{r}.sh" for r in (0, 1)} <= {p.name for p in build.iterdir()}
     rows = _rows(run_dir)
     steps = [r for r in rows if r["type"] == "train"]
