@@ -20,6 +20,7 @@ import json
 import logging
 import pickle
 import resource
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -157,14 +158,18 @@ def ray_session(address: str | None):
     if ray.is_initialized():
         yield
         return
+    temp = None
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
+        temp = tempfile.mkdtemp(prefix="ftspec-ray-")  # the local instance's logs and sockets, removed after
         ray.init(num_cpus=LOCAL_CPUS, object_store_memory=LOCAL_OBJECT_STORE, include_dashboard=False,
-                 log_to_driver=False, _temp_dir=tempfile.mkdtemp(prefix="ftspec-ray-"))
+                 log_to_driver=False, _temp_dir=temp)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False
         logging.getLogger("ray.data").setLevel(logging.WARNING)  # the audit's own output says what happened
         yield
     finally:
         ray.shutdown()
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
