@@ -33,11 +33,11 @@ DESCRIPTION = "Decide whether and how to fine-tune an LLM, generate the scripts,
 
 # -- the commands: keyword arguments are the parsed options; the return value is the exit code --------------------
 
-def check(spec: Path, as_json: bool) -> int:
+def check(spec: Path, as_json: bool, engine: str = "local", address: str | None = None) -> int:
     """Validate the spec, audit its data, and decide whether and how to fine-tune."""
     from ftspec.commands.check import check_command
 
-    return check_command(spec, as_json=as_json)
+    return check_command(spec, as_json=as_json, engine=engine, address=address)
 
 
 def explain(spec: Path, as_json: bool) -> int:
@@ -54,11 +54,13 @@ def build(spec: Path, out: Path | None, check_only: bool, force: bool, as_json: 
     return build_command(spec, out=out, check_only=check_only, force=force, as_json=as_json)
 
 
-def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool, force: bool, as_json: bool) -> int:
+def run(spec: Path, resume: str | None, build_dir: Path | None, skip_eval: bool, force: bool, as_json: bool,
+        node_rank: int | None = None) -> int:
     """Build if stale, then train and generate eval predictions in a new run directory (runs/<id>/)."""
     from ftspec.commands.run import run_command
 
-    return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json)
+    return run_command(spec, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force, as_json=as_json,
+                       node_rank=node_rank)
 
 
 def eval_(spec: Path, run_id: str | None, as_json: bool, against: str | None = None) -> int:
@@ -104,11 +106,11 @@ def demo_model(out: Path, pretrain_steps: int, force: bool, as_json: bool, arch:
     return demo_model_command(out, pretrain_steps=pretrain_steps, force=force, as_json=as_json, arch=arch)
 
 
-def data_audit(spec: Path, out: Path | None, as_json: bool) -> int:
+def data_audit(spec: Path, out: Path | None, as_json: bool, engine: str = "local", address: str | None = None) -> int:
     """Audit the data and list every flagged row."""
     from ftspec.commands.data import audit_command
 
-    return audit_command(spec, out=out, as_json=as_json)
+    return audit_command(spec, out=out, as_json=as_json, engine=engine, address=address)
 
 
 def data_clean(spec: Path, out: Path, as_json: bool, fix_encoding: bool = False) -> int:
@@ -166,6 +168,7 @@ def _add_run(commands) -> None:
     p.add_argument("--resume", metavar="ID", help="continue run ID (or 'last') from its last checkpoint")
     p.add_argument("--build", dest="build_dir", type=Path, metavar="DIR", help="the build folder (default: build/)")
     p.add_argument("--no-eval", dest="skip_eval", action="store_true", help="train only")
+    p.add_argument("--node-rank", type=int, metavar="N", help="start node N's share of a multi-node training")
     _force(p)
 
 
@@ -199,6 +202,7 @@ def _add_data(commands) -> None:
     data_commands = data.commands = data.add_subparsers(title="commands", metavar="COMMAND")
     p = _spec(_command(data_commands, "audit", data_audit))
     p.add_argument("--out", type=Path, metavar="FILE", help="write every flagged row here (JSONL)")
+    _engine(p)
     p = _spec(_command(data_commands, "clean", data_clean))
     p.add_argument("--out", type=Path, metavar="DIR", required=True, help="folder for the cleaned copy and its log")
     p.add_argument("--fix-encoding", action="store_true", help="repair mojibake (ftfy) instead of removing the rows")
@@ -223,9 +227,16 @@ def _add_monitor(commands) -> None:
                                                           "the spec)")
 
 
+def _engine(p):
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where the data audit runs: this process, or Ray Data (the ray extra)")
+    p.add_argument("--address", metavar="ADDR", help="a Ray cluster to join (with --engine ray; default: local Ray)")
+    return p
+
+
 # Each command adds its own subparser, in the order `ftspec --help` lists them.
 COMMANDS: dict[str, Callable[..., None]] = {
-    "check": lambda commands: _spec(_command(commands, "check", check)),
+    "check": lambda commands: _engine(_spec(_command(commands, "check", check))),
     "explain": lambda commands: _spec(_command(commands, "explain", explain)),
     "build": _add_build,
     "run": _add_run,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def check_command(spec: Path, as_json: bool = False) -> int:
+def check_command(spec: Path, as_json: bool = False, engine: str = "local", address: str | None = None) -> int:
     from ftspec.compiler.pipeline import check_project
 
-    result = check_project(spec)
+    result = check_project(spec, engine=engine, address=address)
     if as_json:
         from ftspec.ui.console import print_json
 

@@ -7,19 +7,21 @@ from pathlib import Path
 
 from ftspec.data.audit import Auditor
 from ftspec.data.commands import Cleaner, FlaggedRows, _data_files, _refuse_originals
+from ftspec.data.engines import make_auditor
 from ftspec.data.findings import AuditReport
 from ftspec.errors import ExitCode, UsageError
 from ftspec.fsutil import display_path
 from ftspec.spec.load import load_spec
 
 
-def audit_command(spec: Path, out: Path | None = None, as_json: bool = False) -> int:
+def audit_command(spec: Path, out: Path | None = None, as_json: bool = False, engine: str = "local",
+                  address: str | None = None) -> int:
     loaded = load_spec(spec)
     if out is not None:
         _refuse_originals(loaded, [out.resolve()], "--out would overwrite a data file; name another file")
     flagged = FlaggedRows(out) if out is not None else None
     try:
-        report = Auditor(loaded, flagged).run()
+        report = make_auditor(loaded, flagged, engine, address).run()
     except BaseException:
         if flagged:
             flagged.discard()

@@ -9,11 +9,12 @@ from ftspec.runtime.command import RunOutcome, run_training
 
 
 def run_command(spec: Path, resume: str | None = None, build_dir: Path | None = None, skip_eval: bool = False,
-                force: bool = False, as_json: bool = False) -> int:
+                force: bool = False, as_json: bool = False, node_rank: int | None = None) -> int:
     from ftspec.ui.run import RunView
 
     view = RunView.for_output(as_json)
-    outcome = run_training(spec, view, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force)
+    outcome = run_training(spec, view, resume=resume, build_dir=build_dir, skip_eval=skip_eval, force=force,
+                           node_rank=node_rank)
     return present(outcome, view, as_json)
 
 
@@ -38,6 +39,9 @@ def present(outcome: RunOutcome, view, as_json: bool) -> int:
         show_log_tail(run.log(outcome.stopped_in))
         view.say(f"fix the cause, then continue with `ftspec run {run.spec_arg} --resume {status.id}`")
         raise ScriptFailed(f"{outcome.stopped_in}.py", status.returncode, str(run.log(outcome.stopped_in)))
+    if run.node_rank:  # a node past the first: rank 0 owns the run's status and its eval
+        view.say(f"[green]node {run.node_rank} done[/] with its share of run {status.id}")
+        return outcome.code
     view.say(f"[green]completed[/] run {status.id}: {outcome.progress.step} steps, final loss "
              f"{fmt_number(outcome.progress.loss)}")
     if outcome.skip_eval:

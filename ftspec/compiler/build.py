@@ -34,6 +34,7 @@ FILE_ROLES = {
     "README.md": "what each file is, the commands", "decision.md": "the decision report",
     "decision.json": "the decision, for machines", "manifest.json": "hashes and versions (build --check)",
     "rag_eval.py": "retrieval-augmented predictions (RAG builds)",
+    "slurm.sbatch": "a Slurm job that starts every node's share", "deepspeed.json": "the DeepSpeed (ZeRO) config",
 }
 
 

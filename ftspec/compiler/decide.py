@@ -17,6 +17,7 @@ from ftspec.compiler.approach import (
 )
 from ftspec.compiler.cost import CostComparison, compare_costs
 from ftspec.compiler.devsplit import DEV_MAX_ROWS, DEV_MIN_TRAIN_ROWS, DEV_SHARE, dev_size
+from ftspec.compiler.distributed import per_gpu_gib, plan_distributed, sharding_backend
 from ftspec.compiler.hparams import choose_hyperparameters, default_epochs, planned_seq_length
 from ftspec.compiler.memory import (
     ModelDims,
@@ -230,19 +231,15 @@ def _candidates(loaded: LoadedSpec, models: list[ModelInfo], budget: float) -> d
                 setup = _setup(loaded, info, option, batch, checkpointing)
                 tries.append((setup, estimate_memory(info.dims, setup)))
             single = [(s, e.total_gib, "none", e) for s, e in tries]
-            sharded = [(s, _sharded(e, gpus), "fsdp", e) for s, e in tries] if gpus > 1 else []
+            backend = sharding_backend(loaded.spec.launch)  # what the spec's launch section shards, if anything
+            sharded = [(s, per_gpu_gib(e, backend, gpus), backend, e) for s, e in tries] if gpus > 1 and backend \
+                else []
             setup, per_gpu, sharding, estimate = next((t for t in single + sharded if t[1] <= budget), single[-1])
             rows.append((option, Candidate(name=info.spec.name, method=option.plan_method, adapter=option.plan_adapter,
                                            estimated_memory_gb=round(per_gpu, 2), fits=per_gpu <= budget,
                                            breakdown=estimate.breakdown, sharding=sharding), setup))
         table[info.index] = rows
     return table
-
-
-def _sharded(estimate, gpus: int) -> float:
-    """FSDP full shard: weights, gradients, optimizer states and a reference split across the GPUs."""
-    states = sum(estimate.breakdown.get(k, 0.0) for k in ("weights", "gradients", "optimizer", "reference", "reward"))
-    return estimate.total_gib - states + states / gpus
 
 
 def _choose(loaded: LoadedSpec, models: list[ModelInfo], table: dict, budget: float, rows: int | None,
@@ -307,7 +304,9 @@ def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Method, candida
                               "models", info.index))
     if candidate.sharding != "none":
         c = loaded.spec.requirements.constraints
-        reasons.append(reason(loaded, f"it fits only sharded across the {c.gpus * c.nodes} GPUs: FSDP (full shard)",
+        how = {"fsdp": "FSDP (full shard)", "deepspeed_zero3": "DeepSpeed ZeRO-3",
+               "deepspeed_zero2": "DeepSpeed ZeRO-2 (gradients and optimizer states)"}[candidate.sharding]
+        reasons.append(reason(loaded, f"it fits only sharded across the {c.gpus * c.nodes} GPUs: {how}",
                               "requirements", "constraints", "gpus"))
 
 
@@ -396,12 +395,19 @@ def _distributed(loaded: LoadedSpec, candidate: Candidate | None, reasons: list[
     c = loaded.spec.requirements.constraints
     total = c.gpus * c.nodes
     if candidate is None or total == 1:
-        return Distributed(mode="single", num_processes=1, num_machines=1)
-    if candidate.sharding != "none":
-        return Distributed(mode="fsdp", num_processes=total, num_machines=c.nodes)
+        return Distributed(mode="single", num_processes=1, num_machines=1, use_cpu=loaded.spec.launch.cpu)
+    if candidate.sharding != "none" or loaded.spec.launch.backend not in ("auto", "ddp"):
+        if loaded.spec.launch.backend != "auto":
+            reasons.append(reason(loaded, f"backend {loaded.spec.launch.backend} (set in the spec) across {total} "
+                                          f"processes on {c.nodes} node(s)", "launch", "backend"))
+        dist = plan_distributed(loaded.spec.launch, c, candidate.sharding)
+        if dist.use_cpu:
+            reasons.append(reason(loaded, f"on CPU accelerate runs {dist.mode} as DDP over gloo: it applies FSDP and "
+                                          "DeepSpeed on GPUs only", "launch", "cpu"))
+        return dist
     reasons.append(reason(loaded, f"it fits on one GPU, so each of the {total} GPUs holds a replica: DDP",
                           "requirements", "constraints", "gpus"))
-    return Distributed(mode="ddp", num_processes=total, num_machines=c.nodes)
+    return plan_distributed(loaded.spec.launch, c, "none")
 
 
 def _evaluation(loaded: LoadedSpec, reasons: list[Reason]) -> EvalPlan:

@@ -49,12 +49,17 @@ class CheckResult:
         }
 
 
-def check_project(spec_path: str | Path) -> CheckResult:
+def check_project(spec_path: str | Path, engine: str = "local", address: str | None = None) -> CheckResult:
     from ftspec.compiler.decide import decide
     from ftspec.data.audit import audit_data
 
     loaded = load_spec(spec_path)
-    report = audit_data(loaded)
+    if engine == "local" and address is None:
+        report = audit_data(loaded)
+    else:  # ftspec check --engine ray: the same audit on Ray Data
+        from ftspec.data.engines import make_auditor
+
+        report = make_auditor(loaded, None, engine, address).run()
     plan = decide(loaded, report)
     return CheckResult(loaded, report, plan, check_warnings(loaded, report, plan))
 

@@ -57,7 +57,7 @@ class Candidate(BaseModel):
     estimated_memory_gb: float
     fits: bool
     breakdown: dict[str, float] = Field(default_factory=dict)  # weights, gradients, optimizer, activations (GB)
-    sharding: Literal["none", "fsdp", "deepspeed"] = "none"
+    sharding: Literal["none", "fsdp", "deepspeed", "deepspeed_zero2", "deepspeed_zero3"] = "none"
 
 
 class ChosenModel(BaseModel):
@@ -155,6 +155,9 @@ class Distributed(BaseModel):
     num_processes: int = 1
     num_machines: int = 1
     use_cpu: bool = False  # no GPU declared: accelerate runs the processes on CPU (gloo)
+    zero_stage: int | None = None  # DeepSpeed's ZeRO stage (2 or 3) when mode is deepspeed
+    main_address: str = "127.0.0.1"  # the rank-0 node, from the spec's launch section
+    main_port: int = 29500
 
 
 class EvalPlan(BaseModel):

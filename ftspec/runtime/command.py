@@ -12,7 +12,7 @@ from typing import Protocol
 from ftspec.errors import ExitCode
 from ftspec.fsutil import file_sha256
 from ftspec.runtime import buildstep
-from ftspec.runtime.launch import ChildResult, run_child
+from ftspec.runtime.launch import ChildResult, node_train_argv, run_child
 from ftspec.runtime.lock import run_lock
 from ftspec.runtime.resume import last_checkpoint, resume_target
 from ftspec.runtime.rundir import RunDir, Runs
@@ -36,6 +36,7 @@ class Run:
     run_dir: RunDir
     build: Path
     status: RunStatus
+    node_rank: int | None = None  # --node-rank: this machine starts its node's share of a multi-node training
 
     def save(self) -> None:
         self.run_dir.write_status(self.status)
@@ -72,14 +73,42 @@ class RunOutcome:
 
 
 def run_training(spec: Path, view: RunObserver, resume: str | None = None, build_dir: Path | None = None,
-                 skip_eval: bool = False, force: bool = False) -> RunOutcome:
+                 skip_eval: bool = False, force: bool = False, node_rank: int | None = None) -> RunOutcome:
     spec = Path(spec)
+    if node_rank:  # a node past the first joins the run rank 0 started (the newest, unless --resume names one)
+        return _join(spec, resume or "last", build_dir, node_rank, view)
     if resume is None:
-        return _run(_start(spec, build_dir, force, view), view, skip_eval)
+        return _run(_with_rank(_start(spec, build_dir, force, view), node_rank), view, skip_eval)
     run_dir, _ = Runs.for_spec(spec).find(resume)
     with run_lock(run_dir.path):  # two resumes of one run would train into the same folder
         # _resume reads the run's status again, under the lock: a resume that held it before may have moved it on
-        return _run(_resume(spec, run_dir.id, build_dir, view), view, skip_eval)
+        return _run(_with_rank(_resume(spec, run_dir.id, build_dir, view), node_rank), view, skip_eval)
+
+
+def _with_rank(run: Run, node_rank: int | None) -> Run:
+    run.node_rank = node_rank
+    return run
+
+
+def _join(spec: Path, ref: str, build_dir: Path | None, rank: int, view) -> RunOutcome:
+    """Node `rank` (> 0) trains in the run folder rank 0 owns (a filesystem both see); rank 0 alone writes the
+    run's status and runs eval, so this node only logs to logs/train_node<rank>.log."""
+    run_dir, status = Runs.for_spec(spec).find(ref)
+    build = buildstep.build_folder(spec, build_dir)
+    buildstep.require_build(build)
+    args = ["--output-dir", str(run_dir.path)] + (["--resume"] if last_checkpoint(run_dir.path) else [])
+    run = Run(str(spec), run_dir, build, status, node_rank=rank)
+    argv = node_train_argv(build, rank, args)
+    view.tell(f"node {rank} joins run {run_dir.id}  {run_dir.path}")
+    view.start_train(run_dir.train_log)
+    try:
+        result = run_child(argv, cwd=build, log_path=run.log(f"train_node{rank}"), on_tick=view.tick)
+    finally:
+        view.stop()
+    if result.signal is not None or result.returncode != 0:
+        return RunOutcome(run, INTERRUPTED if result.signal is not None else int(ExitCode.INTERNAL),
+                          stopped_in=f"train_node{rank}")
+    return RunOutcome(run, int(ExitCode.OK), skip_eval=True)
 
 
 def _run(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
@@ -139,7 +168,9 @@ def _execute(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
             view.tell(f"continuing from {checkpoint.name}" if checkpoint else "no checkpoint yet: training from the "
                      "beginning, in the same run folder")
         view.start_train(run.run_dir.train_log)
-        result = _launch(run, "train", buildstep.script_argv(run.build, "train.py", args), view)
+        argv = buildstep.script_argv(run.build, "train.py", args) if run.node_rank is None \
+            else node_train_argv(run.build, run.node_rank, args)
+        result = _launch(run, "train", argv, view)
         if result.signal is not None or result.returncode != 0:
             return _stopped(run, "train", result)
         run.status.stage = "eval"

@@ -98,3 +98,34 @@ def _die_with_parent() -> Callable[[], None] | None:
             os._exit(137)
 
     return set_death_signal
+
+
+def node_count(folder: Path) -> int:
+    """The machines the build was planned for (manifest.json's plan), 1 when it does not say."""
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 1
+    for holder in (manifest.get("plan", {}), manifest) if isinstance(manifest, dict) else ():
+        count = (holder.get("distributed") or {}).get("num_machines") if isinstance(holder, dict) else None
+        if isinstance(count, int) and count >= 1:
+            return count
+    return 1
+
+
+def node_train_argv(folder: Path, rank: int, args: list[str]) -> list[str]:
+    """One node's share of the training: what launch_node_<rank>.sh runs, from this interpreter's environment.
+    MAIN_ADDR and MAIN_PORT override the config's address and port, as in the script."""
+    from ftspec.errors import UsageError
+
+    nodes = node_count(folder)
+    config = folder / f"accelerate_node_{rank}.yaml"
+    if not 0 <= rank < nodes or not config.is_file():
+        raise UsageError(f"--node-rank {rank} is not a node of this build ({nodes} node(s): ranks 0..{nodes - 1})",
+                         "set requirements.constraints.nodes in the spec, then build again")
+    where = [f"--main_process_{key}={os.environ[var]}" for key, var in (("ip", "MAIN_ADDR"), ("port", "MAIN_PORT"))
+             if os.environ.get(var)]
+    return [sys.executable, "-m", "accelerate.commands.launch", "--config_file", config.name,
+            "--machine_rank", str(rank), *where, "train.py", *args]

@@ -300,6 +300,15 @@ def watch_before_refine(monitoring: Monitoring) -> Monitoring:
                              "earlier warning")
     return monitoring
 
+class Launch(Strict):
+    """How training starts past one process: the backend and where the nodes meet (see docs/scale.md)."""
+    backend: Literal["auto", "ddp", "fsdp", "deepspeed_zero2", "deepspeed_zero3"] = Field(
+        "auto", description="auto: DDP when the model fits one GPU, else FSDP")
+    main_address: str = Field("127.0.0.1", min_length=1, max_length=253, pattern=r"^[A-Za-z0-9][A-Za-z0-9.:_-]*$",
+                              description="the address of the node with rank 0, reachable from every node")
+    main_port: ranged(int, 1024, 65535, why="a TCP port open between the nodes") = 29500
+    cpu: bool = Field(False, description="run the processes on CPU over gloo (tests, machines without a GPU)")
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -316,3 +325,4 @@ class ProjectSpec(Strict):
     retrieval: Retrieval = Field(default_factory=Retrieval)
     monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(
         default_factory=Monitoring, description="`ftspec monitor`: production logs")
+    launch: Launch = Field(default_factory=Launch)

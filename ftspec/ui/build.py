@@ -23,7 +23,7 @@ def show_build(built, as_json: bool) -> None:
               f"[bold]{escape(str(built.folder))}[/]{forced}")
     table = Table("file", "what", box=None, padding=(0, 2))
     for name in sorted(built.files, key=lambda n: (list(FILE_ROLES).index(n) if n in FILE_ROLES else 99, n)):
-        table.add_row(name, FILE_ROLES.get(name, ""))
+        table.add_row(name, FILE_ROLES.get(name, "") or _node_role(name))
     out.print(table)
     for name in built.kept_edits:
         out.print(f"[yellow]note:[/] {escape(name)} was edited by hand: your version is kept as "
@@ -47,3 +47,11 @@ def show_status(status, as_json: bool) -> None:
     for reason in status.reasons:
         out.print(f"  - {reason}", markup=False, highlight=False)
     out.print("rebuild with: ftspec build SPEC", markup=False, highlight=False)
+
+
+def _node_role(name: str) -> str:
+    """accelerate_node_<r>.yaml and launch_node_<r>.sh, one of each a node."""
+    rank = name.rsplit("_", 1)[-1].split(".")[0]
+    if name.startswith("accelerate_node_"):
+        return f"node {rank}'s accelerate config"
+    return f"starts node {rank}'s share: sh {name} RUN_DIR" if name.startswith("launch_node_") else ""
