@@ -45,9 +45,9 @@ def importances(study) -> dict[str, float] | None:
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if len(complete) < 2:
         return None
-    import optuna
-
     import warnings
+
+    import optuna
 
     try:
         with warnings.catch_warnings():  # "importances will be equal" on a handful of trials: the numbers say so
