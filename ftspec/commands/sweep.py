@@ -25,6 +25,12 @@ def sweep_command(spec: Path, resume: str | None = None, apply: bool = False, as
         diff = apply_settings(Path(spec), report["best"]["settings"])
         report["applied"] = {"spec": str(spec), "settings": report["best"]["settings"], "diff": diff}
     write_report(outcome.folder, report)
+    from ftspec.tracking import trackers
+
+    if "mlflow" in trackers(result.loaded.spec.tracking):
+        from ftspec.tracking.mlflow_log import log_sweep
+
+        report["mlflow_run_id"] = log_sweep(result.loaded.path, result.loaded, report, outcome.folder)
     if as_json:
         from ftspec.ui.console import print_json
 

@@ -371,7 +371,8 @@ class ProjectSpec(Strict):
     method: Method = "auto"
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
-    tracking: Tracker = "none"
+    tracking: Tracker | Annotated[list[Tracker], Field(min_length=1, max_length=4)] = Field(
+        "none", description="one tracker, or several: [tensorboard, mlflow]")
     regression: RegressionGates = Field(default_factory=RegressionGates)
     retrieval: Retrieval = Field(default_factory=Retrieval)
     monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(

@@ -58,6 +58,7 @@ def run_sweep(result: CheckResult, view: SweepObserver, resume: str | None = Non
     if rebuilt:
         view.tell(f"built {build} (it was stale or missing)")
     folder = _find(result.loaded.path, resume) if resume is not None else create_run_dir(sweep_root(result.loaded.path))
+    _tracking_env(result)
     with run_lock(folder):
         study = open_study(folder, sweep, fresh=resume is None)
         requeued = recover(study)
@@ -261,3 +262,14 @@ class _Watch:
                     os.killpg(self.pgid, signal.SIGKILL)
                 except (ProcessLookupError, TypeError):
                     pass
+
+
+def _tracking_env(result: CheckResult) -> None:
+    """Trials that report to MLflow write to the project's store (beside the spec), not one per trial folder."""
+    from ftspec.tracking import trackers
+
+    if "mlflow" in trackers(result.loaded.spec.tracking):
+        from ftspec.tracking.mlflow_log import tracking_uri
+
+        os.environ.setdefault("MLFLOW_TRACKING_URI", tracking_uri(result.loaded.path))
+        os.environ.setdefault("MLFLOW_EXPERIMENT_NAME", result.loaded.spec.name)
