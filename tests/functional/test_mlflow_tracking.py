@@ -1,0 +1,77 @@
+"""`tracking: mlflow` (or a list naming it): `ftspec eval` and `ftspec sweep` log to the SQLite store beside the
+spec, read back here with MLflow's own client: params, metrics with CIs, gate verdicts, child runs, artifacts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ftspec.fsutil import atomic_write_text
+from tests.functional.eval_helpers import rows, write_project, write_run
+from tests.functional.test_sweep_e2e import project
+
+ORDERS = [(f'{{"item": "mug", "qty": {i}}}', f'{{"item": "mug", "qty": {i}}}') for i in range(1, 21)]
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "OMP_NUM_THREADS": "1", "GITHUB_STEP_SUMMARY": ""}
+ENV.pop("MLFLOW_TRACKING_URI", None)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ftspec", *args], env=ENV, capture_output=True, text=True,
+                          timeout=600)
+
+
+def _client(spec: Path):
+    from mlflow import MlflowClient
+
+    store = spec.parent / "mlflow.db"
+    assert store.is_file()
+    return MlflowClient(tracking_uri=f"sqlite:///{store}")
+
+
+def test_eval_logs_metrics_cis_gate_verdicts_and_reports(tmp_path):
+    spec = write_project(tmp_path, [{"name": "exact_match", "threshold": ">= 0.9"}])
+    body = json.loads(spec.read_text())
+    body["tracking"] = ["tensorboard", "mlflow"]  # several trackers: the list form
+    spec.write_text(json.dumps(body))
+    write_run(tmp_path, rows("finetuned", ORDERS))
+    result = _cli("eval", str(spec), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    client = _client(spec)
+    experiment = client.get_experiment_by_name("crafted")
+    (run,) = client.search_runs([experiment.experiment_id], filter_string="tags.`ftspec.kind` = 'run'")
+    gate = report["gates"][0]
+    assert run.data.metrics["exact_match.all.value"] == gate["value"] == 1.0
+    low, high = gate["ci"]
+    assert (run.data.metrics["exact_match.all.ci_low"], run.data.metrics["exact_match.all.ci_high"]) == (low, high)
+    assert run.data.metrics["gate.exact_match.all.passed"] == 1
+    assert run.data.tags["verdict"] == "pass" and run.data.tags["gate.0.exact_match.all"] == "pass"
+    assert len(run.data.tags["spec_sha256"]) == 64
+    names = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"report.json", "report.md", "junit.xml", "report.html", "decision.json"} <= names
+    decision = json.loads(Path(client.download_artifacts(run.info.run_id, "decision.json", str(tmp_path))).read_text())
+    assert decision["approach"] == run.data.tags["approach"] and decision["reasons"]
+
+
+def test_a_sweep_logs_a_parent_run_with_its_trials_as_children(tmp_path, tiny_model_dir):
+    spec = project(tmp_path, tiny_model_dir, trials=1, gpu_gb=4)  # one trial that cannot fit: no training
+    text = spec.read_text(encoding="utf-8").replace("    epochs: {values: [1, 2]}\n",
+                                                    "    batch_size: {values: [4096]}\n")
+    atomic_write_text(spec, text + "tracking: mlflow\n")
+    result = _cli("sweep", str(spec), "--json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    client = _client(spec)
+    experiment = client.get_experiment_by_name("order-to-json")
+    (parent,) = client.search_runs([experiment.experiment_id], filter_string="tags.`ftspec.kind` = 'sweep'")
+    assert parent.info.run_id == report["mlflow_run_id"] and parent.data.tags["stopped"] == report["stopped"]
+    children = client.search_runs([experiment.experiment_id],
+                                  filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    assert len(children) == len(report["trials"]) == 1
+    (child,) = children
+    assert child.data.params["batch_size"] == "4096" and child.data.tags["state"] == "skipped"
+    assert "GB" in child.data.tags["note"]
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {"sweep.json", "sweep.html"}
