@@ -52,5 +52,33 @@ def sweep_html(report: dict) -> str:
             + f"<h2>{html.escape(report['objective'])} per trial</h2>{per_trial}"
             + (f"<h2>{html.escape(report['objective'])} against {html.escape(top)} (most important)</h2>{scatter}"
                if top else "")
+            + _curves(report.get("curves") or {})
             + "<h2>Trials</h2><table><tr><th>#</th><th>state</th><th>run</th><th>settings</th><th>objective</th>"
               "<th>note</th></tr>" + table + "</table></body></html>\n")
+
+
+_COLOURS = ("#36c", "#c63", "#393")
+
+
+def _curves(curves: dict[str, list[list[float]]]) -> str:
+    """The dev-loss curves of the best trials, overlaid (one polyline each, a shared scale)."""
+    points = [(step, loss) for curve in curves.values() for step, loss in curve]
+    if not points:
+        return ""
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+
+    def xy(step, loss):
+        x = _PAD + (_W - 2 * _PAD) * ((step - x0) / (x1 - x0) if x1 > x0 else 0.5)
+        y = _H - _PAD - (_H - 2 * _PAD) * ((loss - y0) / (y1 - y0) if y1 > y0 else 0.5)
+        return f"{x:.1f},{y:.1f}"
+
+    lines = "".join(f'<polyline fill="none" stroke="{_COLOURS[i % 3]}" stroke-width="2" '
+                    f'points="{" ".join(xy(s, v) for s, v in curve)}"><title>trial {html.escape(n)}</title></polyline>'
+                    for i, (n, curve) in enumerate(curves.items()))
+    legend = ", ".join(f'<span style="color:{_COLOURS[i % 3]}">trial {html.escape(n)}</span>'
+                       for i, n in enumerate(curves))
+    return (f"<h2>Dev loss of the best trials</h2><p>{legend}</p><svg width=\"{_W}\" height=\"{_H}\" role=\"img\">"
+            f'<text x="{_PAD}" y="{_H - 8}">step {x0:g}</text><text x="{_W - _PAD}" y="{_H - 8}" '
+            f'text-anchor="end">{x1:g}</text><text x="4" y="{_PAD}">{y1:.4g}</text>'
+            f'<text x="4" y="{_H - _PAD}">{y0:.4g}</text>{lines}</svg>')

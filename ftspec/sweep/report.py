@@ -65,7 +65,18 @@ def sweep_report(outcome, sweep) -> dict:
     return {"ok": best_row(study) is not None, "sweep_id": outcome.folder.name, "sweep_dir": str(outcome.folder),
             "objective": sweep.objective, "direction": sweep.direction, "strategy": sweep.strategy,
             "split": "dev", "stopped": outcome.stopped, "counts": counts, "trials": rows,
-            "best": best_row(study), "importances": importances(study)}
+            "best": best_row(study), "importances": importances(study), "curves": best_curves(study, outcome.folder)}
+
+
+def best_curves(study, folder: Path, count: int = 3) -> dict[str, list[list[float]]]:
+    """The dev-loss curves ([step, eval_loss] pairs) of the best complete trials, for the report's overlay."""
+    from ftspec.evals.runs import read_train_log
+    from ftspec.runtime.rundir import TRIALS
+
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    ranked = sorted(complete, key=lambda t: t.value, reverse=study.direction.name == "MAXIMIZE")[:count]
+    return {str(t.number): [[step, loss] for step, loss in read_train_log(folder / TRIALS / t.user_attrs["run_id"])
+                            .eval] for t in ranked if t.user_attrs.get("run_id")}
 
 
 def write_report(folder: Path, report: dict) -> Path:
