@@ -75,3 +75,22 @@ def test_a_sweep_logs_a_parent_run_with_its_trials_as_children(tmp_path, tiny_mo
     assert child.data.params["batch_size"] == "4096" and child.data.tags["state"] == "skipped"
     assert "GB" in child.data.tags["note"]
     assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {"sweep.json", "sweep.html"}
+
+
+def test_several_trackers_reach_the_trainer_and_a_missing_one_is_named(tmp_path, tiny_model_dir, monkeypatch):
+    from ftspec.compiler import tracking
+    from ftspec.compiler.build import render_project
+    from ftspec.compiler.pipeline import check_project
+
+    spec = project(tmp_path, tiny_model_dir)
+    atomic_write_text(spec, spec.read_text(encoding="utf-8") + "tracking: [tensorboard, mlflow]\n")
+    result = check_project(spec)
+    assert [p.met for p in result.plan.decision.prerequisites if p.name == "tracking"] == [True]
+    script = render_project(result, tmp_path / "build").files["train.py"]
+    assert "TRACKING = ['tensorboard', 'mlflow']" in script
+    assert 'report_to=[name for name in TRACKING if name != "none"] or "none"' in script
+    assert "TENSORBOARD_LOGGING_DIR" in script and "MLFLOW_TRACKING_URI" in script
+    compile(script, "train.py", "exec")
+    monkeypatch.setitem(tracking.TRACKERS, "mlflow", (("ftspec_no_such_tracker",), "pip install 'ftspec[mlflow]'"))
+    unmet = [p for p in check_project(spec).plan.decision.blocked if p.name == "tracking"]
+    assert len(unmet) == 1 and "`tracking: mlflow`" in unmet[0].hint
