@@ -311,6 +311,10 @@ def watch_before_refine(monitoring: Monitoring) -> Monitoring:
 
 # -- sweep (issue 16): a search over the training keys, scored on the dev split carved from train ------------------
 
+def sweep_objective(name: str) -> str:
+    return name if name == "eval_loss" else registered_metric(name)
+
+
 class SweepParam(Strict):
     """One searched key: `values` (a list: the grid's points, the Bayesian search's choices) or a `low`-`high` range
     (`log: true` samples it log-uniformly; a grid takes `grid_points` points across it)."""
@@ -348,8 +352,9 @@ class SweepSpace(Strict):
 
 class Sweep(Strict):
     space: SweepSpace = Field(default_factory=SweepSpace, description="the training keys searched")
-    objective: Literal["eval_loss"] = Field("eval_loss", description="scored on the dev split, never the eval set")
-    direction: Literal["minimize", "maximize"] = "minimize"
+    objective: Annotated[str, AfterValidator(sweep_objective)] = Field(
+        "eval_loss", description="eval_loss or one of the spec's metrics, scored on the dev split, never the eval set")
+    direction: Literal["minimize", "maximize"] | None = Field(None, description="default: the objective's own")
     strategy: Literal["grid", "bayesian", "grid_then_bayesian"] = "grid_then_bayesian"
     max_trials: ranged(int, 1, 10_000, why="trials, the grid's included") = 8
     max_gpu_hours: ranged(float, 0, 1e6, above=True, why="GPU-hours from the cost estimate") | None = None

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ftspec.fsutil import atomic_write_text
+from ftspec.sweep import space
 
 REPORT_JSON = "sweep.json"
 REPORT_HTML = "sweep.html"
@@ -63,7 +64,7 @@ def sweep_report(outcome, sweep) -> dict:
     rows = [trial_row(t) for t in shown_trials(study)]
     counts = {state: sum(r["state"] == state for r in rows) for state in ("complete", "pruned", "skipped", "fail")}
     return {"ok": best_row(study) is not None, "sweep_id": outcome.folder.name, "sweep_dir": str(outcome.folder),
-            "objective": sweep.objective, "direction": sweep.direction, "strategy": sweep.strategy,
+            "objective": sweep.objective, "direction": space.direction(sweep), "strategy": sweep.strategy,
             "split": "dev", "stopped": outcome.stopped, "counts": counts, "trials": rows,
             "best": best_row(study), "importances": importances(study), "curves": best_curves(study, outcome.folder)}
 

@@ -56,3 +56,14 @@ def grid(sweep: Sweep) -> list[dict]:
     keys = list(found)
     return [dict(zip(keys, combo, strict=True))
             for combo in itertools.product(*(grid_values(k, found[k]) for k in keys))]
+
+
+def direction(sweep: Sweep) -> str:
+    """The spec's, else the objective's own: eval_loss is minimised, a metric goes the way it is better."""
+    if sweep.direction is not None:
+        return sweep.direction
+    if sweep.objective == "eval_loss":
+        return "minimize"
+    from ftspec.metrics import METRICS
+
+    return "maximize" if METRICS[sweep.objective].higher_is_better else "minimize"

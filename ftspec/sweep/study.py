@@ -86,6 +86,9 @@ def ready_sweep(result: CheckResult) -> Sweep:
         if (key in space.ADAPTER_KEYS or key == "dpo_beta") and key not in allowed:
             raise UsageError(f"sweep.space.{key}: the plan trains {plan.method} without it",
                              "remove the key, or choose a method that has it")
+    if sweep.objective != "eval_loss" and sweep.objective not in {m.name for m in result.loaded.spec.metrics}:
+        raise UsageError(f"sweep.objective: `{sweep.objective}` is not among the spec's metrics",
+                         "use eval_loss or a metric the spec declares under `metrics:`")
     if not plan.data.dev_split.rows:
         raise UsageError("the dev split is empty: a sweep scores trials on rows carved from train",
                          f"add train rows (at least {plan.data.dev_split.min_train_rows})")
@@ -108,12 +111,14 @@ def open_study(folder: Path, sweep: Sweep, fresh: bool):
     grid = space.grid(sweep) if sweep.strategy != "bayesian" else []
     startup = len(grid) if grid else max(2, min(10, sweep.max_trials // 3))
     sampler = optuna.samplers.TPESampler(seed=sweep.seed, n_startup_trials=startup)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP) if sweep.pruning \
-        else optuna.pruners.NopPruner()
+    # the pruner compares dev losses: it judges an eval_loss objective only
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP) \
+        if sweep.pruning and sweep.objective == "eval_loss" else optuna.pruners.NopPruner()
     if not fresh and not (folder / STUDY_DB).is_file():
         raise UsageError(f"{folder} has no {STUDY_DB}", "start a new sweep with `ftspec sweep SPEC`")
     study = optuna.create_study(storage=f"sqlite:///{folder / STUDY_DB}", study_name=STUDY_NAME,
-                                direction=sweep.direction, sampler=sampler, pruner=pruner, load_if_exists=not fresh)
+                                direction=space.direction(sweep), sampler=sampler, pruner=pruner,
+                                load_if_exists=not fresh)
     if fresh:
         study.set_user_attr("strategy", sweep.strategy)
         study.set_user_attr("grid_size", len(grid))
@@ -170,7 +175,7 @@ def _loop(result, sweep: Sweep, study, folder: Path, build: Path, view: SweepObs
             return SweepOutcome(folder, study, f"max_gpu_hours ({sweep.max_gpu_hours:g}) reached")
         else:
             trial.set_user_attr("launched", True)
-            if not _run_trial(study, trial, settings, folder, build, sweep, view):
+            if not _run_trial(study, trial, settings, folder, build, result.loaded, view):
                 return SweepOutcome(folder, study, "interrupted", interrupted=True)
         frozen = study.get_trials(deepcopy=False)[trial.number]
         view.trial_finished(trial_row(frozen), best_row(study))
@@ -182,9 +187,12 @@ def _spent(study) -> float:
                if t.user_attrs.get("launched") and not t.user_attrs.get("requeued"))
 
 
-def _run_trial(study, trial, settings: dict, folder: Path, build: Path, sweep: Sweep, view: SweepObserver) -> bool:
-    """Train one trial in its own run folder; False when the user interrupted it."""
+def _run_trial(study, trial, settings: dict, folder: Path, build: Path, loaded, view: SweepObserver) -> bool:
+    """Train one trial in its own run folder (and, for a metric objective, predict its dev split); False when the
+    user interrupted it."""
     from optuna.trial import TrialState
+
+    sweep = loaded.spec.sweep
 
     run_dir, status = Runs(folder / TRIALS).claim("trial")
     trial.set_user_attr("run_id", run_dir.id)
@@ -195,7 +203,7 @@ def _run_trial(study, trial, settings: dict, folder: Path, build: Path, sweep: S
     args = ["--output-dir", str(run_dir.path), "--settings", str(settings_file)]
     if sweep.max_steps:
         args += ["--max-steps", str(sweep.max_steps)]
-    watch = _Watch(trial, run_dir, sweep.pruning)
+    watch = _Watch(trial, run_dir, sweep.pruning and sweep.objective == "eval_loss")
     child = run_child(buildstep.script_argv(build, "train.py", args), cwd=build, log_path=run_dir.log("train"),
                       on_tick=watch.tick, on_start=watch.started)
     watch.tick(final=True)
@@ -212,9 +220,16 @@ def _run_trial(study, trial, settings: dict, folder: Path, build: Path, sweep: S
         return True
     objective = watch.last_eval
     _record_overfitting(trial, run_dir)
+    if child.returncode == 0 and sweep.objective != "eval_loss":
+        from ftspec.sweep.objective import dev_metric, predict_dev
+
+        code = predict_dev(build, run_dir, watch.started)
+        objective = dev_metric(loaded, run_dir, sweep.objective) if code == 0 else None
+        if code != 0:
+            child.returncode = code
     if child.returncode != 0 or objective is None:
-        trial.set_user_attr("error", f"train.py exited {child.returncode}; see {run_dir.log('train')}"
-                            if child.returncode else "train.py logged no dev evaluation")
+        trial.set_user_attr("error", f"a trial script exited {child.returncode}; see {run_dir.path / 'logs'}"
+                            if child.returncode else f"no {sweep.objective} on the dev split")
         _finish(run_dir, status, "failed", child.returncode)
         study.tell(trial, state=TrialState.FAIL)
         return True
