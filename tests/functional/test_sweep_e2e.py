@@ -132,3 +132,29 @@ def test_grid_then_tpe_killed_resumed_applied_run_and_gated(tmp_path, demo_model
     eval_rows = (tmp_path / "data" / "eval.jsonl").read_text().splitlines()
     scored = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     assert {r.get("slice") for r in scored} >= {"all"} and len(eval_rows) == ROWS["eval"]
+
+
+@pytest.mark.slow
+def test_a_metric_objective_predicts_the_dev_split_and_never_the_eval_set(tmp_path, demo_model_dir):
+    spec = project(tmp_path, demo_model_dir, trials=2, extra="  max_steps: 2\n  objective: exact_match\n")
+    text = spec.read_text(encoding="utf-8").replace("    epochs: {values: [1, 2]}\n", "")
+    atomic_write_text(spec, text.replace("strategy: grid_then_bayesian", "strategy: grid"))
+    result = _cli("sweep", str(spec), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["objective"] == "exact_match" and report["direction"] == "maximize"
+    data = tmp_path / "data"
+    train = {json.loads(line)["prompt"] for line in (data / "train.jsonl").read_text().splitlines()}
+    held_out = {json.loads(line)["prompt"] for name in ("eval", "adversarial")
+                for line in (data / f"{name}.jsonl").read_text().splitlines()}
+    assert len(report["trials"]) == 2
+    for row in report["trials"]:
+        assert row["state"] == "complete" and 0 <= row["objective"] <= 1
+        trial_dir = Path(report["sweep_dir"]) / "trials" / row["run_id"]
+        predicted = [json.loads(line) for line in (trial_dir / "predictions.jsonl").read_text().splitlines()]
+        start = json.loads((trial_dir / "train_log.jsonl").read_text().splitlines()[0])
+        assert len(predicted) == start["num_dev_rows"] > 0  # every dev row, nothing else
+        assert {(p["model"], p["slice"]) for p in predicted} == {("finetuned", "dev")}
+        prompts = {p["prompt"] for p in predicted}
+        assert all(any(source in prompt for source in train) for prompt in prompts)
+        assert not any(source in prompt for prompt in prompts for source in held_out)
