@@ -48,4 +48,6 @@ def check_fit(result: CheckResult, settings: dict) -> Fit:
     train_tokens = rows * hp.max_seq_length / 2  # as decide assumes
     epochs = float(settings.get("epochs", hp.epochs))
     hours = estimate_training(info.dims.params, train_tokens, epochs, constraints.gpu_hour_usd).gpu_hours
-    return Fit(round(per_gpu, 3), budget, hours)
+    sweep = loaded.spec.sweep
+    sharing = -(-sweep.parallel // gpus) if sweep is not None else 1  # parallel trials beyond the GPUs share them
+    return Fit(round(per_gpu, 3), round(budget / sharing, 3), hours)

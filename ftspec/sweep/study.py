@@ -153,33 +153,86 @@ def _limit(study, sweep: Sweep) -> tuple[int, str]:
 
 
 def _loop(result, sweep: Sweep, study, folder: Path, build: Path, view: SweepObserver) -> SweepOutcome:
-    from optuna.trial import TrialState
-
     from ftspec.sweep.report import best_row, trial_row
 
     limit, why = _limit(study, sweep)
     distributions = space.distributions(sweep)
+    if sweep.parallel > 1:
+        return _loop_parallel(result, sweep, study, folder, build, view, limit, why)
     while len(counted(study)) < limit:
-        trial = study.ask(distributions)
-        settings = {key: space.typed(key, value) for key, value in trial.params.items()}
-        fit = check_fit(result, settings)
-        trial.set_user_attr("settings", settings)
-        trial.set_user_attr("fit", fit.to_json())
-        if not fit.fits:
-            trial.set_user_attr("skipped", f"needs {fit.estimated_gb:g} GB of {fit.budget_gb:g} GB: never launched")
-            study.tell(trial, state=TrialState.PRUNED)
-        elif sweep.max_gpu_hours is not None and _spent(study) + (fit.gpu_hours or 0) > sweep.max_gpu_hours:
-            trial.set_user_attr("skipped", f"max_gpu_hours ({sweep.max_gpu_hours:g}) would be passed")
-            trial.set_user_attr("requeued", True)  # not run: a later sweep with more budget may take it
-            study.tell(trial, state=TrialState.FAIL)
+        trial, settings, skipped, stop = _next_trial(result, sweep, study, distributions)
+        if stop:
             return SweepOutcome(folder, study, f"max_gpu_hours ({sweep.max_gpu_hours:g}) reached")
-        else:
-            trial.set_user_attr("launched", True)
-            if not _run_trial(study, trial, settings, folder, build, result.loaded, view):
-                return SweepOutcome(folder, study, "interrupted", interrupted=True)
-        frozen = study.get_trials(deepcopy=False)[trial.number]
-        view.trial_finished(trial_row(frozen), best_row(study))
+        if not skipped and not _run_trial(study, trial, settings, folder, build, result.loaded, view):
+            return SweepOutcome(folder, study, "interrupted", interrupted=True)
+        view.trial_finished(trial_row(study.get_trials(deepcopy=False)[trial.number]), best_row(study))
     return SweepOutcome(folder, study, why)
+
+
+def _next_trial(result, sweep: Sweep, study, distributions: dict):
+    """(trial, settings, why it is not launched or None, whether the sweep stops here)."""
+    from optuna.trial import TrialState
+
+    trial = study.ask(distributions)
+    settings = {key: space.typed(key, value) for key, value in trial.params.items()}
+    fit = check_fit(result, settings)
+    trial.set_user_attr("settings", settings)
+    trial.set_user_attr("fit", fit.to_json())
+    if not fit.fits:
+        trial.set_user_attr("skipped", f"needs {fit.estimated_gb:g} GB of {fit.budget_gb:g} GB: never launched")
+        study.tell(trial, state=TrialState.PRUNED)
+        return trial, settings, "skipped", False
+    if sweep.max_gpu_hours is not None and _spent(study) + (fit.gpu_hours or 0) > sweep.max_gpu_hours:
+        trial.set_user_attr("skipped", f"max_gpu_hours ({sweep.max_gpu_hours:g}) would be passed")
+        trial.set_user_attr("requeued", True)
+        study.tell(trial, state=TrialState.FAIL)
+        return trial, settings, "budget", True
+    trial.set_user_attr("launched", True)
+    return trial, settings, None, False
+
+
+def _loop_parallel(result, sweep: Sweep, study, folder: Path, build: Path, view: SweepObserver, limit: int,
+                   why: str) -> SweepOutcome:
+    """`parallel` trials at once, each a thread waiting on its own train.py (Optuna's storage takes concurrent
+    trials). Ctrl-C stops every running trial; `--resume` queues them again."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from ftspec.sweep.report import best_row, trial_row
+
+    distributions, running, groups = space.distributions(sweep), {}, []
+    stopped = why
+    with ThreadPoolExecutor(max_workers=sweep.parallel) as pool:
+        try:
+            while True:
+                while len(counted(study)) + len(running) < limit and len(running) < sweep.parallel \
+                        and stopped == why:
+                    trial, settings, skipped, stop = _next_trial(result, sweep, study, distributions)
+                    if stop:
+                        stopped = f"max_gpu_hours ({sweep.max_gpu_hours:g}) reached"
+                    elif skipped:
+                        view.trial_finished(trial_row(study.get_trials(deepcopy=False)[trial.number]),
+                                            best_row(study))
+                    else:
+                        running[pool.submit(_run_trial, study, trial, settings, folder, build, result.loaded,
+                                            view, groups)] = trial.number
+                if not running:
+                    return SweepOutcome(folder, study, stopped)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    number = running.pop(future)
+                    future.result()
+                    view.trial_finished(trial_row(study.get_trials(deepcopy=False)[number]), best_row(study))
+        except KeyboardInterrupt:
+            for pgid in groups:
+                _kill(pgid)
+            raise
+
+
+def _kill(pgid: int | None) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, TypeError):
+        pass
 
 
 def _spent(study) -> float:
@@ -187,7 +240,8 @@ def _spent(study) -> float:
                if t.user_attrs.get("launched") and not t.user_attrs.get("requeued"))
 
 
-def _run_trial(study, trial, settings: dict, folder: Path, build: Path, loaded, view: SweepObserver) -> bool:
+def _run_trial(study, trial, settings: dict, folder: Path, build: Path, loaded, view: SweepObserver,
+               groups: list | None = None) -> bool:
     """Train one trial in its own run folder (and, for a metric objective, predict its dev split); False when the
     user interrupted it."""
     from optuna.trial import TrialState
@@ -203,7 +257,7 @@ def _run_trial(study, trial, settings: dict, folder: Path, build: Path, loaded, 
     args = ["--output-dir", str(run_dir.path), "--settings", str(settings_file)]
     if sweep.max_steps:
         args += ["--max-steps", str(sweep.max_steps)]
-    watch = _Watch(trial, run_dir, sweep.pruning and sweep.objective == "eval_loss")
+    watch = _Watch(trial, run_dir, sweep.pruning and sweep.objective == "eval_loss", groups)
     child = run_child(buildstep.script_argv(build, "train.py", args), cwd=build, log_path=run_dir.log("train"),
                       on_tick=watch.tick, on_start=watch.started)
     watch.tick(final=True)
@@ -255,14 +309,16 @@ class _Watch:
     """Reads the trial's train log while it runs: reports each dev evaluation to Optuna and stops the process
     group when the pruner says the trial trails the median of earlier ones at the same step."""
 
-    def __init__(self, trial, run_dir: RunDir, pruning: bool):
+    def __init__(self, trial, run_dir: RunDir, pruning: bool, groups: list | None = None):
         self.trial, self.tail, self.pruning = trial, LogTail(run_dir.train_log), pruning
+        self.groups = groups if groups is not None else []  # every process group started: Ctrl-C stops them
         self.pgid: int | None = None
         self.last_eval: float | None = None
         self.pruned_at: int | None = None
 
     def started(self, pgid: int) -> None:
         self.pgid = pgid
+        self.groups.append(pgid)
 
     def tick(self, final: bool = False) -> None:
         for row in self.tail.read_new():
@@ -273,10 +329,7 @@ class _Watch:
             self.trial.report(self.last_eval, step)
             if self.pruning and not final and self.pruned_at is None and self.trial.should_prune():
                 self.pruned_at = step
-                try:
-                    os.killpg(self.pgid, signal.SIGKILL)
-                except (ProcessLookupError, TypeError):
-                    pass
+                _kill(self.pgid)
 
 
 def _tracking_env(result: CheckResult) -> None:
