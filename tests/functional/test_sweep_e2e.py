@@ -136,7 +136,9 @@ def test_grid_then_tpe_killed_resumed_applied_run_and_gated(tmp_path, demo_model
 
 @pytest.mark.slow
 def test_a_metric_objective_predicts_the_dev_split_and_never_the_eval_set(tmp_path, demo_model_dir):
-    spec = project(tmp_path, demo_model_dir, trials=2, extra="  max_steps: 2\n  objective: exact_match\n")
+    """Two trials at once (parallel: 2), each scored on its own dev predictions."""
+    spec = project(tmp_path, demo_model_dir, trials=2,
+                   extra="  max_steps: 2\n  objective: exact_match\n  parallel: 2\n")
     text = spec.read_text(encoding="utf-8").replace("    epochs: {values: [1, 2]}\n", "")
     atomic_write_text(spec, text.replace("strategy: grid_then_bayesian", "strategy: grid"))
     result = _cli("sweep", str(spec), "--json")
@@ -148,6 +150,8 @@ def test_a_metric_objective_predicts_the_dev_split_and_never_the_eval_set(tmp_pa
     held_out = {json.loads(line)["prompt"] for name in ("eval", "adversarial")
                 for line in (data / f"{name}.jsonl").read_text().splitlines()}
     assert len(report["trials"]) == 2
+    trials = _trials_in_storage(Path(report["sweep_dir"]))
+    assert max(t.datetime_start for t in trials) < min(t.datetime_complete for t in trials)  # they overlapped
     for row in report["trials"]:
         assert row["state"] == "complete" and 0 <= row["objective"] <= 1
         trial_dir = Path(report["sweep_dir"]) / "trials" / row["run_id"]
