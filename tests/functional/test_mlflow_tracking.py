@@ -83,11 +83,13 @@ def test_several_trackers_reach_the_trainer_and_a_missing_one_is_named(tmp_path,
     from ftspec.compiler.pipeline import check_project
 
     spec = project(tmp_path, tiny_model_dir)
-    atomic_write_text(spec, spec.read_text(encoding="utf-8") + "tracking: [tensorboard, mlflow]\n")
+    atomic_write_text(spec, spec.read_text(encoding="utf-8") + "tracking: [tensorboard, mlflow, wandb]\n")
+    monkeypatch.setitem(tracking.TRACKERS, "wandb", (("json",), "pip install 'ftspec[wandb]'"))  # as if installed
     result = check_project(spec)
     assert [p.met for p in result.plan.decision.prerequisites if p.name == "tracking"] == [True]
     script = render_project(result, tmp_path / "build").files["train.py"]
-    assert "TRACKING = ['tensorboard', 'mlflow']" in script
+    assert "TRACKING = ['tensorboard', 'mlflow', 'wandb']" in script
+    assert 'os.environ.setdefault("WANDB_MODE", "offline")' in script  # no key: offline
     assert 'report_to=[name for name in TRACKING if name != "none"] or "none"' in script
     assert "TENSORBOARD_LOGGING_DIR" in script and "MLFLOW_TRACKING_URI" in script
     compile(script, "train.py", "exec")
