@@ -68,6 +68,11 @@ def _eval_metrics(report: dict) -> tuple[dict, dict]:
         if isinstance(passed, bool):
             metrics[f"gate.{name}.passed"] = int(passed)
             tags[f"gate.{index}.{name}"] = "pass" if passed else "fail"
+    for model, slices in (report.get("models") or {}).items():  # the fine-tuned model and its baselines
+        for slice_name, values in (slices or {}).items():
+            for metric, value in (values or {}).items():
+                if isinstance(value, (int, float)):
+                    metrics[f"models.{model}.{slice_name}.{metric}"] = value
     return metrics, tags
 
 

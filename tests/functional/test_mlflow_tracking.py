@@ -48,6 +48,7 @@ def test_eval_logs_metrics_cis_gate_verdicts_and_reports(tmp_path):
     low, high = gate["ci"]
     assert (run.data.metrics["exact_match.all.ci_low"], run.data.metrics["exact_match.all.ci_high"]) == (low, high)
     assert run.data.metrics["gate.exact_match.all.passed"] == 1
+    assert run.data.metrics["models.finetuned.all.exact_match"] == report["models"]["finetuned"]["all"]["exact_match"]
     assert run.data.tags["verdict"] == "pass" and run.data.tags["gate.0.exact_match.all"] == "pass"
     assert len(run.data.tags["spec_sha256"]) == 64
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
