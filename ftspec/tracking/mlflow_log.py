@@ -15,8 +15,12 @@ ARTIFACTS = "mlartifacts"
 PARENT_TAG = "mlflow.parentRunId"
 
 
+def local_store(spec_path: Path) -> str:
+    return f"sqlite:///{Path(spec_path).resolve().parent / STORE}"
+
+
 def tracking_uri(spec_path: Path) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(spec_path).resolve().parent / STORE}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or local_store(spec_path)
 
 
 def _client(spec_path: Path):
@@ -32,8 +36,10 @@ def _experiment(client, name: str, spec_path: Path) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    location = None if os.environ.get("MLFLOW_TRACKING_URI") else \
-        (Path(spec_path).resolve().parent / ARTIFACTS).as_uri()
+    # the local store keeps its artifacts beside it (MLflow's default is ./mlruns in whatever folder ftspec runs in);
+    # a server chooses its own
+    local = tracking_uri(spec_path) == local_store(spec_path)
+    location = (Path(spec_path).resolve().parent / ARTIFACTS).as_uri() if local else None
     return client.create_experiment(name, artifact_location=location)
 
 

@@ -53,6 +53,7 @@ def test_eval_logs_metrics_cis_gate_verdicts_and_reports(tmp_path):
     assert len(run.data.tags["spec_sha256"]) == 64
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"report.json", "report.md", "junit.xml", "report.html", "decision.json"} <= names
+    assert experiment.artifact_location == (tmp_path / "mlartifacts").as_uri()
     decision = json.loads(Path(client.download_artifacts(run.info.run_id, "decision.json", str(tmp_path))).read_text())
     assert decision["approach"] == run.data.tags["approach"] and decision["reasons"]
 
@@ -76,6 +77,8 @@ def test_a_sweep_logs_a_parent_run_with_its_trials_as_children(tmp_path, tiny_mo
     assert child.data.params["batch_size"] == "4096" and child.data.tags["state"] == "skipped"
     assert "GB" in child.data.tags["note"]
     assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {"sweep.json", "sweep.html"}
+    assert experiment.artifact_location == (tmp_path / "mlartifacts").as_uri()  # beside the spec, not in the cwd
+    assert sorted(p.name for p in (tmp_path / "mlartifacts").rglob("sweep.*")) == ["sweep.html", "sweep.json"]
 
 
 def test_several_trackers_reach_the_trainer_and_a_missing_one_is_named(tmp_path, tiny_model_dir, monkeypatch):
