@@ -388,6 +388,25 @@ def _add_baseline(commands) -> None:
 COMMANDS["baseline"] = _add_baseline
 
 
+# -- sweep (issue 16): hyperparameter search on the dev split -------------------------------------------------------
+
+def sweep(spec: Path, resume: str | None, apply: bool, as_json: bool) -> int:
+    """Search the spec's hyperparameters (grid, then Optuna TPE) on the dev split; --apply writes the best back."""
+    from ftspec.commands.sweep import sweep_command
+
+    return sweep_command(spec, resume=resume, apply=apply, as_json=as_json)
+
+
+def _add_sweep(commands) -> None:
+    p = _spec(_command(commands, "sweep", sweep))
+    p.add_argument("--resume", nargs="?", const="last", metavar="ID",
+                   help="continue a sweep (default: the last one); finished trials are never rerun")
+    p.add_argument("--apply", action="store_true", help="write the best trial's settings into the spec's training:")
+
+
+COMMANDS["sweep"] = _add_sweep
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command tree, or with `only` the one command named on the command line: building the eleven
     subparsers costs more than parsing (~6 ms a run), and a named command's own --help needs none of the others."""

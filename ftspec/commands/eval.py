@@ -21,6 +21,7 @@ def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False, a
 
         regression_gates(loaded, run_dir, against, report)
     paths = write_reports(run_dir, report, log, scorer)
+    track_eval(loaded, run_dir, report, list(paths.values()))
     if as_json:
         from ftspec.ui.console import print_json
 
@@ -30,3 +31,13 @@ def eval_command(spec: Path, run_id: str | None = None, as_json: bool = False, a
 
         show_eval(report, paths)
     return int(ExitCode.OK if report["verdict"] == "pass" else ExitCode.GATE_FAILED)
+
+
+def track_eval(loaded, run_dir: Path, report: dict, files: list[Path]) -> None:
+    """`tracking:` naming mlflow: the scored run, its gates and reports go to MLflow too."""
+    from ftspec.tracking import trackers
+
+    if "mlflow" in trackers(loaded.spec.tracking):
+        from ftspec.tracking.mlflow_log import log_eval
+
+        log_eval(loaded.path, loaded, run_dir, report, files)

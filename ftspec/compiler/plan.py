@@ -182,7 +182,7 @@ class Plan(BaseModel):
     data: DataPlan
     distributed: Distributed = Field(default_factory=Distributed)
     evaluation: EvalPlan = Field(default_factory=EvalPlan)
-    tracking: str = "none"
+    tracking: str | list[str] = "none"  # one tracker or several (spec `tracking:`)
     cost: dict | None = None  # token-cost comparison, when the spec declares traffic
 
     @property

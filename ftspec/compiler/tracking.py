@@ -23,8 +23,12 @@ def _installed(package: str) -> bool:
         return False
 
 
-def tracker_prerequisite(tracking: str) -> Prerequisite | None:
-    """None when nothing is tracked; else whether the tracker's package is installed, with the command if not."""
+def tracker_prerequisite(tracking: str | list[str]) -> Prerequisite | None:
+    """None when nothing is tracked; else whether the trackers' packages are installed, with the command if not."""
+    if not isinstance(tracking, str):  # several: the first one missing says what to install
+        found = [tracker_prerequisite(name) for name in tracking]
+        found = [p for p in found if p is not None]
+        return next((p for p in found if not p.met), found[0] if found else None)
     if tracking not in TRACKERS:
         return None
     packages, install = TRACKERS[tracking]

@@ -25,6 +25,8 @@ from ftspec.runtime.status import STATUS_FILE, RunKind, RunStatus, read_status, 
 
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 RUNS = "runs"  # the folder of training runs, beside the spec
+SWEEPS = "sweeps"  # `ftspec sweep`: sweeps/<id>/ beside the spec, its trials' run folders in sweeps/<id>/trials/
+TRIALS = "trials"
 
 # The files of a run folder (docs/contracts.md); each name is defined here and nowhere else.
 SPEC_SNAPSHOT = "spec.yaml"

@@ -8,7 +8,16 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ftspec.metrics import METRICS
 from ftspec.spec.hints import did_you_mean, one_of
@@ -309,6 +318,63 @@ class Launch(Strict):
     main_port: ranged(int, 1024, 65535, why="a TCP port open between the nodes") = 29500
     cpu: bool = Field(False, description="run the processes on CPU over gloo (tests, machines without a GPU)")
 
+
+# -- sweep (issue 16): a search over the training keys, scored on the dev split carved from train ------------------
+
+def sweep_objective(name: str) -> str:
+    return name if name == "eval_loss" else registered_metric(name)
+
+
+class SweepParam(Strict):
+    """One searched key: `values` (a list: the grid's points, the Bayesian search's choices) or a `low`-`high` range
+    (`log: true` samples it log-uniformly; a grid takes `grid_points` points across it)."""
+
+    values: Annotated[list[float | str], Field(min_length=1, max_length=64)] | None = None
+    low: ranged(float, 0, 1e6, why="the smallest value searched") | None = None
+    high: ranged(float, 0, 1e6, why="the largest value searched") | None = None
+    log: bool = False
+    grid_points: ranged(int, 2, 16, why="points a grid takes across the range") = 3
+
+    @model_validator(mode="after")
+    def one_form(self) -> "SweepParam":
+        if (self.values is None) == (self.low is None or self.high is None):
+            raise ValueError("give either `values: [...]` or both `low` and `high`")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        if self.log and self.low is not None and self.low <= 0:
+            raise ValueError("a log range needs low above 0")
+        return self
+
+
+class SweepSpace(Strict):
+    learning_rate: SweepParam | None = None
+    epochs: SweepParam | None = None
+    batch_size: SweepParam | None = None
+    gradient_accumulation: SweepParam | None = None
+    weight_decay: SweepParam | None = None
+    scheduler: SweepParam | None = None
+    warmup_ratio: SweepParam | None = None
+    lora_r: SweepParam | None = None
+    lora_alpha: SweepParam | None = None
+    lora_dropout: SweepParam | None = None
+    dpo_beta: SweepParam | None = None
+
+
+class Sweep(Strict):
+    space: SweepSpace = Field(default_factory=SweepSpace, description="the training keys searched")
+    objective: Annotated[str, AfterValidator(sweep_objective)] = Field(
+        "eval_loss", description="eval_loss or one of the spec's metrics, scored on the dev split, never the eval set")
+    direction: Literal["minimize", "maximize"] | None = Field(None, description="default: the objective's own")
+    strategy: Literal["grid", "bayesian", "grid_then_bayesian"] = "grid_then_bayesian"
+    max_trials: ranged(int, 1, 10_000, why="trials, the grid's included") = 8
+    max_gpu_hours: ranged(float, 0, 1e6, above=True, why="GPU-hours from the cost estimate") | None = None
+    parallel: ranged(int, 1, 64, why="trials at once; 1 on CPU") = 1
+    max_steps: ranged(int, 1, 1_000_000_000, why="optimizer steps per trial") | None = Field(
+        None, description="cap each trial's steps (short trials); the full run is not capped")
+    pruning: bool = Field(True, description="stop a trial whose dev loss trails the median of earlier trials")
+    seed: ranged(int, 0, 2**32 - 1) = 42
+
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -320,9 +386,11 @@ class ProjectSpec(Strict):
     method: Method = "auto"
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
-    tracking: Tracker = "none"
+    tracking: Tracker | Annotated[list[Tracker], Field(min_length=1, max_length=4)] = Field(
+        "none", description="one tracker, or several: [tensorboard, mlflow]")
     regression: RegressionGates = Field(default_factory=RegressionGates)
     retrieval: Retrieval = Field(default_factory=Retrieval)
     monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(
         default_factory=Monitoring, description="`ftspec monitor`: production logs")
     launch: Launch = Field(default_factory=Launch)
+    sweep: Sweep | None = Field(None, description="`ftspec sweep`: the hyperparameter search")

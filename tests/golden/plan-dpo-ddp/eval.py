@@ -241,7 +241,29 @@ def parse_args():
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--max-examples", type=int, default=MAX_EXAMPLES, help="cap on rows per slice")
+    parser.add_argument("--dev", action="store_true",
+                        help="predict the dev split carved from train instead (`ftspec sweep`); never the eval set")
     return parser.parse_args()
+
+
+# The dev split carved from train, as train.py carves it (`eval.py --dev` predicts it for `ftspec sweep`'s metric
+# objective; a test checks the two scripts agree): round(DEV_SHARE x train rows), at most DEV_MAX_ROWS rows.
+DEV_SHARE = 0.1
+DEV_MAX_ROWS = 1000
+DEV_MIN_TRAIN_ROWS = 20
+
+
+def dev_size(train_rows):
+    if train_rows < DEV_MIN_TRAIN_ROWS:
+        return 0
+    return min(DEV_MAX_ROWS, max(1, round(DEV_SHARE * train_rows)))
+
+
+def split_dev(rows):
+    """(train rows, dev rows): the dev_size(len(rows)) rows whose seeded hash is smallest."""
+    ranked = sorted(range(len(rows)), key=lambda index: zlib.crc32(f"{SEED}:dev:{index}".encode()))
+    dev = set(ranked[: dev_size(len(rows))])
+    return [r for i, r in enumerate(rows) if i not in dev], [r for i, r in enumerate(rows) if i in dev]
 
 
 def device():
@@ -408,6 +430,8 @@ def main():
     set_seed(SEED)
     fmt = load_prompt_format()
     slices = eval_slices(args.max_examples)
+    if args.dev:  # a sweep trial's metric objective: the rows train.py evaluated on, and nothing else
+        slices = [("dev", split_dev(split_train_eval()[0])[1], "dev")]
     shots = pick_shots(FEW_SHOT_K)
     target = run_dir / "predictions.jsonl"
     partial = run_dir / "predictions.jsonl.partial"

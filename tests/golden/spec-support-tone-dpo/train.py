@@ -22,11 +22,50 @@ def parse_args():
     parser.add_argument("--output-dir", required=True, help="the run folder")
     parser.add_argument("--resume", action="store_true", help="continue from the last complete checkpoint")
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps (default: epochs)")
+    parser.add_argument("--settings", type=Path, metavar="FILE",
+                        help="JSON overriding hyperparameters below (`ftspec sweep` passes each trial's this way)")
     return parser.parse_args()
 
 
+# The keys --settings may set (a sweep trial's): each names a constant below (lora_r: LORA["r"]).
+SETTABLE = (
+    'learning_rate',
+    'epochs',
+    'batch_size',
+    'gradient_accumulation',
+    'weight_decay',
+    'scheduler',
+    'warmup_ratio',
+    'lora_r',
+    'lora_alpha',
+    'lora_dropout',
+    'dpo_beta',
+)
+
+
+def read_settings(path):
+    if path is None:
+        return {}
+    try:
+        settings = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"--settings {path}: {error}") from None
+    unknown = sorted(set(settings) - set(SETTABLE)) if isinstance(settings, dict) else ["(not a JSON object)"]
+    if unknown:
+        raise SystemExit(f"--settings {path}: cannot set {', '.join(unknown)}; allowed: {', '.join(SETTABLE)}")
+    return settings
+
+
+def apply_settings(settings):
+    for key, value in settings.items():
+        if key.startswith("lora_"):
+            globals()["LORA"][key[len("lora_"):]] = value
+        else:
+            globals()[key.upper()] = value
+
+
 if __name__ == "__main__":
-    parse_args()  # --help and a wrong argument answer at once, before the imports below (torch takes seconds)
+    read_settings(parse_args().settings)  # --help, a wrong argument or settings file answer before torch (seconds)
 
 import torch  # noqa: E402
 from datasets import Dataset  # noqa: E402
@@ -448,6 +487,7 @@ def training_config(output_dir, max_steps, has_eval):
 
 def main():
     args = parse_args()
+    apply_settings(read_settings(args.settings))
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     set_seed(SEED)
