@@ -55,7 +55,10 @@ def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 def _trials_in_storage(folder: Path) -> list:
     import optuna
 
-    return optuna.load_study(study_name="sweep", storage=f"sqlite:///{folder / 'study.db'}").get_trials()
+    try:
+        return optuna.load_study(study_name="sweep", storage=f"sqlite:///{folder / 'study.db'}").get_trials()
+    except KeyError:  # the database file exists a moment before the sweep has created its study in it
+        return []
 
 
 def _finished(folder: Path) -> list:

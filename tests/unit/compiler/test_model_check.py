@@ -174,7 +174,8 @@ def test_explain_shows_a_dry_run_with_the_learned_span_marked(tmp_path, zoo_mode
     shown = invoke(["explain", str(spec)]).output
     assert "<|im_start|>assistant" in shown
     assert ROW_ONE_COMPLETION + "<|im_end|>⟧" in shown  # learned once, the newline after it not trained
-    assert "learned tokens (max_seq_length 96)" in shown and "2-shot eval prompt of the same row" in shown
+    words = " ".join(shown.split())  # rich wraps the paragraphs at the terminal's width
+    assert "learned tokens (max_seq_length 96)" in words and "2-shot eval prompt of the same row" in words
 
 
 ROW_ONE_COMPLETION = json.loads((Path(__file__).resolve().parents[3] / "specs" / "demo" / "data" / "train.jsonl")
