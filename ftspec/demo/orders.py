@@ -182,12 +182,12 @@ def jaccard(a: set, b: set) -> float:
 
 
 def make_splits(seed: int = 13, n_train: int = 400, n_eval: int = 100, n_adversarial: int = 40,
-                max_similarity: float = 0.8, extra_train: int = 200) -> dict[str, list[Row]]:
+                max_similarity: float = 0.8, extra_train: int = 400) -> dict[str, list[Row]]:
     """Train, eval and adversarial rows: disjoint orders, and no held-out prompt close to a train prompt.
 
     `extra_train` rows are drawn after the held-out splits, from orders no split uses and kept only when no held-out
     prompt is close to them, so adding them leaves eval and adversarial exactly as `n_train` alone makes them (the
-    demo grew from 400 to 600 train rows without moving its gate's rows).
+    demo grew from 400 to 800 train rows without moving its gate's rows).
     """
     rng = random.Random(seed)
     orders = all_orders()
