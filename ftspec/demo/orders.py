@@ -182,13 +182,8 @@ def jaccard(a: set, b: set) -> float:
 
 
 def make_splits(seed: int = 13, n_train: int = 400, n_eval: int = 100, n_adversarial: int = 40,
-                max_similarity: float = 0.8, extra_train: int = 400) -> dict[str, list[Row]]:
-    """Train, eval and adversarial rows: disjoint orders, and no held-out prompt close to a train prompt.
-
-    `extra_train` rows are drawn after the held-out splits, from orders no split uses and kept only when no held-out
-    prompt is close to them, so adding them leaves eval and adversarial exactly as `n_train` alone makes them (the
-    demo grew from 400 to 800 train rows without moving its gate's rows).
-    """
+                max_similarity: float = 0.8) -> dict[str, list[Row]]:
+    """Train, eval and adversarial rows: disjoint orders, and no held-out prompt close to a train prompt."""
     rng = random.Random(seed)
     orders = all_orders()
     rng.shuffle(orders)
@@ -214,15 +209,8 @@ def make_splits(seed: int = 13, n_train: int = 400, n_eval: int = 100, n_adversa
         text, tags = render(order, rng)
         return text, tags + (["long"] if len(text) > 120 else [])
 
-    splits = {"train": train, "eval": held_out_rows(n_eval, eval_render),
-              "adversarial": held_out_rows(n_adversarial, adversarial_render)}
-    held_out_shingles = [shingles(row.prompt) for row in splits["eval"] + splits["adversarial"]]
-    while len(train) < n_train + extra_train:
-        order = next(held_out)
-        text, tags = render(order, rng)
-        if max(jaccard(shingles(text), other) for other in held_out_shingles) < max_similarity:
-            train.append(Row(text, order.payload(), tags + (["long"] if len(text) > 120 else [])))
-    return splits
+    return {"train": train, "eval": held_out_rows(n_eval, eval_render),
+            "adversarial": held_out_rows(n_adversarial, adversarial_render)}
 
 
 CONFIRMATIONS = ("Order confirmed: {n} {c} {items}.", "We have packed {n} {items} in {c}.",

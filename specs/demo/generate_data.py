@@ -2,8 +2,6 @@
 
 Writes data/train.jsonl, data/eval.jsonl and data/adversarial.jsonl beside this script. The generator is seeded,
 so the committed files are exactly what this prints; eval and adversarial orders never appear in train.
-Train holds 800 rows: the first 400 drawn before the held-out splits, 400 more after them (make_splits'
-extra_train), so the eval and adversarial rows are the same as when train held 400.
 """
 
 from __future__ import annotations

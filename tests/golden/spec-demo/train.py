@@ -279,7 +279,7 @@ def clip_to_context(model, *sequences):
 
 # Hyperparameters, as the plan decided them (`ftspec explain` says why).
 LEARNING_RATE = 0.001
-EPOCHS = 15.0
+EPOCHS = 30.0
 BATCH_SIZE = 16
 GRADIENT_ACCUMULATION = 1
 WEIGHT_DECAY = 0.01

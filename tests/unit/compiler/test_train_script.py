@@ -77,14 +77,13 @@ def test_the_demo_plan_records_its_dev_split(demo_model_dir):
 
     plan = check_project(DEMO_SPEC).plan
     split = plan.data.dev_split
-    rows = len((DEMO_SPEC.parent / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines())
-    assert (split.rows, split.of_rows, split.share) == (dev_size(rows), rows, DEV_SHARE) == (80, 800, DEV_SHARE)
+    assert (split.rows, split.of_rows, split.share) == (40, 400, DEV_SHARE)
     text = next(r.text for r in plan.decision.reasons if r.text.startswith("model selection"))
-    assert f"dev split of {split.rows} of the {rows} train rows" in text and "never on the eval set" in text
+    assert "dev split of 40 of the 400 train rows" in text and "never on the eval set" in text
     from ftspec.compiler.build import render_project
 
     built = render_project(check_project(DEMO_SPEC), DEMO_SPEC.parent / "build")
-    assert (built.manifest["dev_split"]["rows"], built.manifest["dev_split"]["of_rows"]) == (split.rows, rows)
+    assert built.manifest["dev_split"]["rows"] == 40 and built.manifest["dev_split"]["of_rows"] == 400
 
 
 def test_one_default_template_for_the_plan_and_the_scripts(tmp_path):

@@ -25,10 +25,6 @@ def demo(tmp_path):
     return tmp_path / "project.yaml"
 
 
-def _train_rows(spec: Path) -> int:
-    return len((spec.parent / "data" / "train.jsonl").read_text(encoding="utf-8").splitlines())
-
-
 def _promote(root: Path, run: str, train: str) -> None:
     folder = root / "runs" / run
     folder.mkdir(parents=True)
@@ -47,7 +43,7 @@ def test_training_data_comes_from_the_promoted_run_when_one_exists(demo):
     assert source.source == "promoted run 20260101-000000-abcd"
     assert [name for _, name in source.files] == ["data/older.jsonl"]
     profile = profile_training(load_spec(demo), 0.3)
-    assert 0 < profile.rows < _train_rows(demo) and b"hoodies" in profile.vocab and b"mugs" not in profile.vocab
+    assert 0 < profile.rows < 400 and b"hoodies" in profile.vocab and b"mugs" not in profile.vocab
 
 
 def test_a_promoted_run_whose_files_are_gone_falls_back_to_data_train_and_says_so(demo):
@@ -58,7 +54,7 @@ def test_a_promoted_run_whose_files_are_gone_falls_back_to_data_train_and_says_s
 
 def test_novelty_finds_in_distribution_prompts_near_and_a_new_topic_novel(demo):
     profile = profile_training(load_spec(demo), 0.3)
-    assert profile.rows == _train_rows(demo)
+    assert profile.rows == 400
     prompts = ["Hi, can you reserve 3 pink posters? Thanks!", "I'd like 2 navy hoodies.",
                "My parcel never arrived and the tracking link is broken, please refund my payment"]
     flags, sigs = profile.index.novel(prompts, [words(p) for p in prompts])
