@@ -153,6 +153,7 @@ class MetricSpec(Strict):
     vs_baseline: BaselineName | None = Field(None, description="gate on the margin over this baseline")
     pattern: str | None = Field(None, description="for regex and contains")
     schema_: str | dict | None = Field(None, alias="schema", description="for json_schema: a path or an inline schema")
+    criterion: str | None = Field(None, description="human_rating, human_pass_rate: a review.rubric criterion")
     gate_on_lower_bound: bool | None = Field(None, description="gate on the CI's lower bound (default: evaluation's)")
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -300,6 +301,27 @@ def watch_before_refine(monitoring: Monitoring) -> Monitoring:
                              "earlier warning")
     return monitoring
 
+
+# -- review (issue 17): what people rate, how many annotators per task, how many rows
+ReviewScale = Literal["1-3", "1-5", "1-7", "1-10", "pass_fail"]
+
+
+class Criterion(Strict):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+    scale: ReviewScale = "1-5"
+    description: str | None = None
+
+
+class Review(Strict):
+    rubric: list[Criterion] = Field(default_factory=list, description="criteria annotators rate one output on")
+    annotators_per_task: ranged(int, 1, 50, why="people who judge each task, to measure agreement") = 1
+    sample: ranged(int, 1, 100_000, why="rows per export") = 100
+    seed: ranged(int, 0, 2**32 - 1) | None = Field(None, description="the sample's and the sides' seed; default "
+                                                                      "training.seed")
+    min_agreement: ranged(float, -1, 1, why="Krippendorff's alpha; 0.667 is the usual floor") | None = \
+        Field(None, description="fail the report when annotators agree less than this")
+
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -316,3 +338,4 @@ class ProjectSpec(Strict):
     retrieval: Retrieval = Field(default_factory=Retrieval)
     monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(
         default_factory=Monitoring, description="`ftspec monitor`: production logs")
+    review: Review = Field(default_factory=Review, description="`ftspec review`: human ratings and preferences")

@@ -55,6 +55,24 @@ def _check_metrics(loaded: LoadedSpec, add) -> None:
         problem = threshold_problem(metric)
         if problem:
             add((*here, "threshold"), *problem)
+        _check_criterion(spec, metric, info, here, add)
+
+
+def _check_criterion(spec, metric, info, here, add) -> None:
+    """human_rating and human_pass_rate name a criterion of review.rubric with a fitting scale."""
+    if info.needs != "criterion":
+        return
+    scales = {c.name: c.scale for c in spec.review.rubric}
+    wanted = "pass_fail" if metric.name == "human_pass_rate" else "a numeric scale"
+    if metric.criterion is None:
+        add(here, f"`{metric.name}` needs a `criterion`",
+            f"add `criterion: NAME`, a review.rubric criterion on {wanted}")
+    elif metric.criterion not in scales:
+        add((*here, "criterion"), f"`{metric.criterion}` is not a review.rubric criterion",
+            f"one of: {', '.join(scales) or 'none (add review.rubric)'}")
+    elif (scales[metric.criterion] == "pass_fail") != (metric.name == "human_pass_rate"):
+        add((*here, "criterion"), f"`{metric.criterion}` is rated {scales[metric.criterion]}; `{metric.name}` needs "
+            f"{wanted}", "use human_pass_rate for pass_fail criteria and human_rating for the others")
 
 
 def threshold_problem(metric) -> tuple[str, str] | None:
