@@ -156,6 +156,8 @@ for _metric in (  # issue 17: the imported reviews of the run (`ftspec review im
            f"{_HUMAN}:human_pass_rate", needs="criterion", **_REVIEWED, **_SHARE),
     Metric("human_win_rate", "share of blind pairwise judgements preferring this run (ties counted apart)", True,
            f"{_HUMAN}:human_win_rate", **_REVIEWED, **_SHARE),
+    Metric("pairwise_accuracy", "reward model: share of held-out pairs whose chosen answer scores higher (tie: half)",
+           True, f"{_HUMAN}:pairwise_accuracy", fields=("chosen_score", "rejected_score"), **_SHARE),
 ):
     register(_metric)
 

@@ -203,3 +203,19 @@ def method_rows(chosen: Method | None = None) -> list[MethodRow]:
                               spec_key=f"method: {o.name}" if o.selectable else "method: full, lora or qlora",
                               chosen=chosen is not None and chosen.objective is o))
     return rows
+
+
+# -- issue 17: learning from preferences beyond DPO --------------------------------------------------------------
+register(Objective(
+    name="reward_model", title="reward model", trainer="RewardTrainer", config="RewardConfig",
+    formats=("preference",), data_label="preference pairs",
+    learning_rates={
+        "full": (1e-5, "a reward model on all weights: the 1e-5 of TRL's reward-modelling recipes"),
+        "lora": (1e-4, "a reward head with an adapter: 10x the full rate, as for SFT adapters"),
+        "qlora": (1e-4, "a reward head with an adapter: 10x the full rate, as for SFT adapters"),
+    },
+    warmup_ratio=0.05, adapters=("full",), named_adapters=("full",),
+    description="a reward model (sequence-classification head, one score) with TRL's RewardTrainer on preference "
+                "pairs; eval scores it by pairwise accuracy on held-out pairs",
+    sequences_per_row=2,  # chosen and rejected pass through the model each step
+))

@@ -37,3 +37,18 @@ def human_win_rate(rows, metric, ctx):
     judged = sum(len((row.get("human") or {}).get("wins", [])) for row in rows)
     scored.method = f"{judged} pairwise judgements; {ties} ties counted apart (left out of the rate)"
     return scored
+
+
+def _pair_win(row: dict) -> float | None:
+    chosen, rejected = row.get("chosen_score"), row.get("rejected_score")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (chosen, rejected)):
+        return None
+    return 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
+
+
+def pairwise_accuracy(rows, metric, ctx):
+    """A reward model's rows carry the scores of the pair's chosen and rejected answers; a row without them is
+    missing (and fails the gate, as for any metric)."""
+    from ftspec.evals.metrics import row_mean
+
+    return row_mean(_pair_win)(rows, metric, ctx)
