@@ -67,6 +67,7 @@ class Objective:
     selectable: bool = True  # `method: <name>` is a spec key
     named_by_adapter: bool = False  # the default objective: the plan names the method by its adapter
     template_dir: Path | None = None  # where its partial lives, when not in ftspec/templates
+    when: str = ""  # when this objective is worth its cost, for the decision's reason (a spec that names it)
 
     @property
     def partial(self) -> str:
@@ -218,4 +219,7 @@ register(Objective(
     description="a reward model (sequence-classification head, one score) with TRL's RewardTrainer on preference "
                 "pairs; eval scores it by pairwise accuracy on held-out pairs",
     sequences_per_row=2,  # chosen and rejected pass through the model each step
+    when="a reward model is worth training when its scores will be reused: online RL (GRPO) against it, best-of-n "
+         "reranking, or judging new outputs; for a fixed set of pairs DPO suffices, training the policy directly "
+         "with no reward model in memory",
 ))
