@@ -223,3 +223,22 @@ register(Objective(
          "reranking, or judging new outputs; for a fixed set of pairs DPO suffices, training the policy directly "
          "with no reward model in memory",
 ))
+register(Objective(
+    name="grpo", title="GRPO (online RL against a reward model)", trainer="GRPOTrainer", config="GRPOConfig",
+    formats=("preference", "prompt_completion", "instruction", "chat"), data_label="prompts (answers are sampled)",
+    learning_rates={
+        "full": (1e-6, "online RL on all weights: TRL's GRPO default 1e-6 keeps the policy near its reference"),
+        "lora": (1e-5, "online RL with an adapter: 10x the full rate"),
+        "qlora": (1e-5, "online RL with an adapter: 10x the full rate"),
+    },
+    warmup_ratio=0.0, adapters=("lora", "qlora", "full"), named_adapters=("lora", "qlora", "full"),
+    description="online RL with TRL's GRPOTrainer: sampled answers scored by the trained reward model "
+                "(training.reward_model), a KL penalty to the reference (grpo_beta); reward curves in train_log.jsonl",
+    settings=(Setting("grpo_beta", 0.04, "beta 0.04: the KL penalty of the GRPO paper (TRL's default is 0, no "
+                      "reference)", "grpo_beta"),
+              Setting("num_generations", 4, "4 answers per prompt: the smallest group whose ranks carry signal on a "
+                      "small budget", "num_generations")),
+    sequences_per_row=4, reference_model=True, reward_model=True,
+    when="online RL pays when a reward model (or a checkable reward) judges answers the data has none of: it "
+         "explores beyond the pairs; for a fixed set of pairs DPO is simpler, cheaper and more stable",
+))

@@ -215,6 +215,10 @@ class Training(Strict):
     eval_steps: ranged(int, 1, 1_000_000_000) | None = None
     lora: LoraSpec = Field(default_factory=LoraSpec)
     dpo_beta: ranged(float, 0, 10, above=True, why="the DPO paper uses 0.1") = 0.1
+    reward_model: str | None = Field(None, description="method grpo: a trained reward model's folder (a "
+                                                       "reward_model run's model/), relative to the spec")
+    grpo_beta: ranged(float, 0, 10, why="the KL penalty to the reference; TRL's default is 0") | None = None
+    num_generations: ranged(int, 2, 64, why="completions sampled per prompt, compared with each other") | None = None
 
 class Baseline(Strict):
     name: BaselineName

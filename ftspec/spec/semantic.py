@@ -25,6 +25,7 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_models(loaded, add)
     _check_context(loaded, add)
     _check_documents(loaded, add)
+    _check_reward_model(loaded, add)
     if not problems:  # the spec itself is sound: now check it against the real base model (modelcheck.py)
         from ftspec.compiler.modelcheck import model_problems
 
@@ -233,3 +234,14 @@ def _check_documents(loaded: LoadedSpec, add) -> None:
         if not loaded.resolve(relative).exists():
             add(("data", "documents", i), f"no such file or folder: {relative}",
                 f"paths are relative to the spec's folder ({loaded.root})")
+
+
+def _check_reward_model(loaded: LoadedSpec, add) -> None:
+    """`method: grpo` samples answers and scores them with a trained reward model: it must be named and exist."""
+    path = loaded.spec.training.reward_model
+    if loaded.spec.method == "grpo" and path is None:
+        add(("method",), "`grpo` needs a reward model to score the sampled answers",
+            "train one with `method: reward_model`, then set training.reward_model to its run's model/ folder")
+    elif path is not None and not (loaded.resolve(path) / "config.json").is_file():
+        add(("training", "reward_model"), f"no trained model at {path} (no config.json)",
+            "point it at a reward_model run's model/ folder, relative to the spec")
