@@ -30,7 +30,7 @@ def test_grpo_counts_a_reference_and_a_reward_model_and_renders_against_it(tmp_p
     train = render_project(result, tmp_path / "b" / "project" / "build").files["train.py"]
     compile(train, "train.py", "exec")
     assert "GRPO_BETA = 0.04" in train and "NUM_GENERATIONS = 4" in train
-    assert "models/tiny-llama'\nMAX_NEW_TOKENS" in train  # the reward model's folder, relative to the build and "super().__init__(reward_funcs=" in train
+    assert "models/tiny-llama'\nMAX_NEW_TOKENS" in train and "super().__init__(reward_funcs=" in train
 
 
 def test_grpo_without_a_reward_model_is_a_located_error(tmp_path, demo_model_dir):
