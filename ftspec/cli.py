@@ -350,6 +350,54 @@ COMMANDS.update({
 })
 
 
+# -- review: humans in the loop (issue 17; ftspec.commands.review -> ftspec.review) ----------------------------------
+
+def review_export(run: str, out: Path, against: str | None, spec: Path | None, as_json: bool) -> int:
+    """Export a stratified sample of a run's eval rows for people to rate (Label Studio project and CSV)."""
+    from ftspec.commands.review import review_export_command
+
+    return review_export_command(run, out, against=against, spec=spec, as_json=as_json)
+
+
+def review_import(file: Path, run: str | None, spec: Path | None, as_json: bool) -> int:
+    """Import ratings and preferences (Label Studio JSON export or the CSV), checked, into the run's folder."""
+    from ftspec.commands.review import review_import_command
+
+    return review_import_command(file, run=run, spec=spec, as_json=as_json)
+
+
+def review_preferences(run: str, out: Path, spec: Path | None, as_json: bool) -> int:
+    """Write a run's pairwise judgements as a preference dataset (prompt, chosen, rejected) for DPO."""
+    from ftspec.commands.review import review_preferences_command
+
+    return review_preferences_command(run, out, spec=spec, as_json=as_json)
+
+
+def _add_review(commands) -> None:
+    review = commands.add_parser("review", help="Put outputs in front of people and bring their judgement back.",
+                                 description="Put outputs in front of people and bring their judgement back.",
+                                 formatter_class=_Formatter)
+    review.set_defaults(usage=review)
+    review_commands = review.commands = review.add_subparsers(title="commands", metavar="COMMAND")
+    p = _command(review_commands, "export", review_export)
+    p.add_argument("run", metavar="RUN", help="`last`, `promoted`, an id or a unique prefix")
+    p.add_argument("--against", metavar="RUN_B", help="a second run (or base_zero_shot, base_few_shot) for blind "
+                                                      "pairwise preference")
+    p.add_argument("--out", type=Path, metavar="DIR", required=True, help="the folder to write the project into")
+    _project_spec(p)
+    p = _command(review_commands, "import", review_import)
+    p.add_argument("file", type=Path, metavar="FILE", help="Label Studio's JSON export, or the filled-in CSV")
+    p.add_argument("--run", metavar="RUN", help="the run the reviews belong to (default: the one the tasks name)")
+    _project_spec(p)
+    p = _command(review_commands, "preferences", review_preferences)
+    p.add_argument("run", metavar="RUN", help="`last`, `promoted`, an id or a unique prefix")
+    p.add_argument("--out", type=Path, metavar="FILE", required=True, help="the JSONL preference file to write")
+    _project_spec(p)
+
+
+COMMANDS["review"] = _add_review
+
+
 class _Version(argparse.Action):
     """`ftspec --version`: the installed distribution's version, read only when asked for."""
 

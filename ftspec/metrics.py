@@ -147,6 +147,20 @@ for _metric in (
 ):
     register(_metric)
 
+_HUMAN = "ftspec.review.scoring"
+_REVIEWED = {"fields": ("human",), "bootstrap": RESAMPLE + "; only the reviewed rows count"}
+for _metric in (  # issue 17: the imported reviews of the run (`ftspec review import`), one value per reviewed row
+    Metric("human_rating", "mean human rating of a rubric criterion (the annotators' mean per row)", True,
+           f"{_HUMAN}:human_rating", low=1.0, high=10.0, needs="criterion", **_REVIEWED),
+    Metric("human_pass_rate", "share of passes on a pass_fail rubric criterion (annotators' mean per row)", True,
+           f"{_HUMAN}:human_pass_rate", needs="criterion", **_REVIEWED, **_SHARE),
+    Metric("human_win_rate", "share of blind pairwise judgements preferring this run (ties counted apart)", True,
+           f"{_HUMAN}:human_win_rate", **_REVIEWED, **_SHARE),
+    Metric("pairwise_accuracy", "reward model: share of held-out pairs whose chosen answer scores higher (tie: half)",
+           True, f"{_HUMAN}:pairwise_accuracy", fields=("chosen_score", "rejected_score"), **_SHARE),
+):
+    register(_metric)
+
 
 def metrics_markdown() -> str:
     """The table docs/spec.md shows (a test keeps the two in step)."""

@@ -128,7 +128,8 @@ def script_paths(result: CheckResult, plan: Plan, folder: Path) -> ScriptPaths:
 
     data = plan.data
     return ScriptPaths(train=[rel(p) for p in data.train], eval=rel(data.eval), adversarial=rel(data.adversarial),
-                       regression=rel(data.regression), model=rel(plan.model.path) if plan.model else None)
+                       regression=rel(data.regression), model=rel(plan.model.path) if plan.model else None,
+                       reward_model=rel(result.loaded.spec.training.reward_model))
 
 
 def render_project(result: CheckResult, folder: Path, force: bool = False) -> Build:

@@ -288,7 +288,7 @@ def _explain_choice(loaded: LoadedSpec, info: ModelInfo, option: Method, candida
     text = (f"{_label(option)} on `{info.spec.name}` ({params_label(info.dims.params)} params): "
             f"{candidate.estimated_memory_gb:g} GB of {budget:g} GB" + (f" (others: {others})" if others else ""))
     if loaded.spec.method != "auto":
-        text += "; the method is set in the spec"
+        text += "; the method is set in the spec" + (f": {option.objective.when}" if option.objective.when else "")
     elif not option.objective.named_by_adapter:
         text += f"; the data is {option.objective.data_label}, so {option.objective.title}"
     elif not option.adapter.peft:

@@ -67,6 +67,7 @@ class Objective:
     selectable: bool = True  # `method: <name>` is a spec key
     named_by_adapter: bool = False  # the default objective: the plan names the method by its adapter
     template_dir: Path | None = None  # where its partial lives, when not in ftspec/templates
+    when: str = ""  # when this objective is worth its cost, for the decision's reason (a spec that names it)
 
     @property
     def partial(self) -> str:
@@ -203,3 +204,41 @@ def method_rows(chosen: Method | None = None) -> list[MethodRow]:
                               spec_key=f"method: {o.name}" if o.selectable else "method: full, lora or qlora",
                               chosen=chosen is not None and chosen.objective is o))
     return rows
+
+
+# -- issue 17: learning from preferences beyond DPO --------------------------------------------------------------
+register(Objective(
+    name="reward_model", title="reward model", trainer="RewardTrainer", config="RewardConfig",
+    formats=("preference",), data_label="preference pairs",
+    learning_rates={
+        "full": (1e-5, "a reward model on all weights: the 1e-5 of TRL's reward-modelling recipes"),
+        "lora": (1e-4, "a reward head with an adapter: 10x the full rate, as for SFT adapters"),
+        "qlora": (1e-4, "a reward head with an adapter: 10x the full rate, as for SFT adapters"),
+    },
+    warmup_ratio=0.05, adapters=("full",), named_adapters=("full",),
+    description="a reward model (sequence-classification head, one score) with TRL's RewardTrainer on preference "
+                "pairs; eval scores it by pairwise accuracy on held-out pairs",
+    sequences_per_row=2,  # chosen and rejected pass through the model each step
+    when="a reward model is worth training when its scores will be reused: online RL (GRPO) against it, best-of-n "
+         "reranking, or judging new outputs; for a fixed set of pairs DPO suffices, training the policy directly "
+         "with no reward model in memory",
+))
+register(Objective(
+    name="grpo", title="GRPO (online RL against a reward model)", trainer="GRPOTrainer", config="GRPOConfig",
+    formats=("preference", "prompt_completion", "instruction", "chat"), data_label="prompts (answers are sampled)",
+    learning_rates={
+        "full": (1e-6, "online RL on all weights: TRL's GRPO default 1e-6 keeps the policy near its reference"),
+        "lora": (1e-5, "online RL with an adapter: 10x the full rate"),
+        "qlora": (1e-5, "online RL with an adapter: 10x the full rate"),
+    },
+    warmup_ratio=0.0, adapters=("lora", "qlora", "full"), named_adapters=("lora", "qlora", "full"),
+    description="online RL with TRL's GRPOTrainer: sampled answers scored by the trained reward model "
+                "(training.reward_model), a KL penalty to the reference (grpo_beta); reward curves in train_log.jsonl",
+    settings=(Setting("grpo_beta", 0.04, "beta 0.04: the KL penalty of the GRPO paper (TRL's default is 0, no "
+                      "reference)", "grpo_beta"),
+              Setting("num_generations", 4, "4 answers per prompt: the smallest group whose ranks carry signal on a "
+                      "small budget", "num_generations")),
+    sequences_per_row=4, reference_model=True, reward_model=True,
+    when="online RL pays when a reward model (or a checkable reward) judges answers the data has none of: it "
+         "explores beyond the pairs; for a fixed set of pairs DPO is simpler, cheaper and more stable",
+))

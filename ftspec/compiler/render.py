@@ -34,6 +34,7 @@ class ScriptPaths:
     adversarial: str | None = None
     regression: str | None = None
     model: str | None = None  # a local base model, relative to the build folder; None: load plan.model.hub
+    reward_model: str | None = None  # grpo: the trained reward model's folder (training.reward_model), likewise
 
 
 class LiteralError(jinja2.TemplateRuntimeError):

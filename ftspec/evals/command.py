@@ -22,7 +22,9 @@ def evaluate_run(loaded, run_dir: Path):
     spec = loaded.spec
     predictions = read_predictions(run_dir)
     from ftspec.baseline.rag import system_under_test
+    from ftspec.review.store import attach
 
+    attach(run_dir, predictions.rows)  # the run's imported reviews, for the human metrics (ftspec.review)
     scorer = Scorer(spec, system_under_test(predictions.rows), MetricContext(loaded.root))
     problems = list(predictions.problems)
     if unfinished(run_dir):
@@ -30,12 +32,18 @@ def evaluate_run(loaded, run_dir: Path):
     if not spec.metrics:
         problems.append("the spec declares no metrics, so there is nothing to gate on: add `metrics:` with "
                         "thresholds")
+    from ftspec.review.summary import human_summary
+
+    human, human_problems = human_summary(run_dir, spec, scorer)
+    problems += human_problems
     log = read_train_log(run_dir)
     report = build_report(
         run_id=run_dir.name, spec={"name": spec.name, "path": str(loaded.path), "sha256": loaded.sha256},
         gates=evaluate_gates(scorer), models=model_table(scorer), overfitting=detect_overfitting(log),
         problems=problems, bootstrap={"samples": spec.evaluation.bootstrap_samples,
                                       "confidence": spec.evaluation.confidence, "seed": spec.training.seed})
+    if human is not None:
+        report["human"] = human
     return report, log, scorer
 
 

@@ -343,6 +343,8 @@ def metric_label(metric: MetricSpec) -> str:
     """A name that tells apart two metrics of the same kind (two regexes, two schemas)."""
     if metric.pattern is not None:
         return f"{metric.name}({metric.pattern})"
+    if getattr(metric, "criterion", None) is not None:
+        return f"{metric.name}({metric.criterion})"
     if isinstance(metric.schema_, str):
         return f"{metric.name}({metric.schema_})"
     return metric.name

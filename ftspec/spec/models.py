@@ -162,6 +162,7 @@ class MetricSpec(Strict):
     vs_baseline: BaselineName | None = Field(None, description="gate on the margin over this baseline")
     pattern: str | None = Field(None, description="for regex and contains")
     schema_: str | dict | None = Field(None, alias="schema", description="for json_schema: a path or an inline schema")
+    criterion: str | None = Field(None, description="human_rating, human_pass_rate: a review.rubric criterion")
     gate_on_lower_bound: bool | None = Field(None, description="gate on the CI's lower bound (default: evaluation's)")
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -223,6 +224,10 @@ class Training(Strict):
     eval_steps: ranged(int, 1, 1_000_000_000) | None = None
     lora: LoraSpec = Field(default_factory=LoraSpec)
     dpo_beta: ranged(float, 0, 10, above=True, why="the DPO paper uses 0.1") = 0.1
+    reward_model: str | None = Field(None, description="method grpo: a trained reward model's folder (a "
+                                                       "reward_model run's model/), relative to the spec")
+    grpo_beta: ranged(float, 0, 10, why="the KL penalty to the reference; TRL's default is 0") | None = None
+    num_generations: ranged(int, 2, 64, why="completions sampled per prompt, compared with each other") | None = None
 
 class Baseline(Strict):
     name: BaselineName
@@ -375,6 +380,27 @@ class Sweep(Strict):
     seed: ranged(int, 0, 2**32 - 1) = 42
 
 
+
+# -- review (issue 17): what people rate, how many annotators per task, how many rows
+ReviewScale = Literal["1-3", "1-5", "1-7", "1-10", "pass_fail"]
+
+
+class Criterion(Strict):
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+    scale: ReviewScale = "1-5"
+    description: str | None = None
+
+
+class Review(Strict):
+    rubric: list[Criterion] = Field(default_factory=list, description="criteria annotators rate one output on")
+    annotators_per_task: ranged(int, 1, 50, why="people who judge each task, to measure agreement") = 1
+    sample: ranged(int, 1, 100_000, why="rows per export") = 100
+    seed: ranged(int, 0, 2**32 - 1) | None = Field(None, description="the sample's and the sides' seed; default "
+                                                                      "training.seed")
+    min_agreement: ranged(float, -1, 1, why="Krippendorff's alpha; 0.667 is the usual floor") | None = \
+        Field(None, description="fail the report when annotators agree less than this")
+
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -394,3 +420,4 @@ class ProjectSpec(Strict):
         default_factory=Monitoring, description="`ftspec monitor`: production logs")
     launch: Launch = Field(default_factory=Launch)
     sweep: Sweep | None = Field(None, description="`ftspec sweep`: the hyperparameter search")
+    review: Review = Field(default_factory=Review, description="`ftspec review`: human ratings and preferences")

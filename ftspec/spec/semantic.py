@@ -25,6 +25,7 @@ def semantic_problems(loaded: LoadedSpec) -> list[Problem]:
     _check_models(loaded, add)
     _check_context(loaded, add)
     _check_documents(loaded, add)
+    _check_reward_model(loaded, add)
     if not problems:  # the spec itself is sound: now check it against the real base model (modelcheck.py)
         from ftspec.compiler.modelcheck import model_problems
 
@@ -55,6 +56,24 @@ def _check_metrics(loaded: LoadedSpec, add) -> None:
         problem = threshold_problem(metric)
         if problem:
             add((*here, "threshold"), *problem)
+        _check_criterion(spec, metric, info, here, add)
+
+
+def _check_criterion(spec, metric, info, here, add) -> None:
+    """human_rating and human_pass_rate name a criterion of review.rubric with a fitting scale."""
+    if info.needs != "criterion":
+        return
+    scales = {c.name: c.scale for c in spec.review.rubric}
+    wanted = "pass_fail" if metric.name == "human_pass_rate" else "a numeric scale"
+    if metric.criterion is None:
+        add(here, f"`{metric.name}` needs a `criterion`",
+            f"add `criterion: NAME`, a review.rubric criterion on {wanted}")
+    elif metric.criterion not in scales:
+        add((*here, "criterion"), f"`{metric.criterion}` is not a review.rubric criterion",
+            f"one of: {', '.join(scales) or 'none (add review.rubric)'}")
+    elif (scales[metric.criterion] == "pass_fail") != (metric.name == "human_pass_rate"):
+        add((*here, "criterion"), f"`{metric.criterion}` is rated {scales[metric.criterion]}; `{metric.name}` needs "
+            f"{wanted}", "use human_pass_rate for pass_fail criteria and human_rating for the others")
 
 
 def threshold_problem(metric) -> tuple[str, str] | None:
@@ -215,3 +234,14 @@ def _check_documents(loaded: LoadedSpec, add) -> None:
         if not loaded.resolve(relative).exists():
             add(("data", "documents", i), f"no such file or folder: {relative}",
                 f"paths are relative to the spec's folder ({loaded.root})")
+
+
+def _check_reward_model(loaded: LoadedSpec, add) -> None:
+    """`method: grpo` samples answers and scores them with a trained reward model: it must be named and exist."""
+    path = loaded.spec.training.reward_model
+    if loaded.spec.method == "grpo" and path is None:
+        add(("method",), "`grpo` needs a reward model to score the sampled answers",
+            "train one with `method: reward_model`, then set training.reward_model to its run's model/ folder")
+    elif path is not None and not (loaded.resolve(path) / "config.json").is_file():
+        add(("training", "reward_model"), f"no trained model at {path} (no config.json)",
+            "point it at a reward_model run's model/ folder, relative to the spec")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ftspec.monitor.traffic import Plan, write_traffic
+from tests.conftest import DEMO_SPEC
 from tests.invoke import invoke
 
 DEMO = Path(__file__).resolve().parents[2] / "specs" / "demo"
@@ -84,7 +85,9 @@ def test_outputs_that_break_the_json_format_fail_output_health(project):
     checks = {(r["check"], r["spec_path"]) for r in after["reasons"]}
     assert ("gate", "metrics[1]") in checks and ("output_failure", "monitoring.refine_tune.output_failure") in checks
     gate = next(r for r in after["reasons"] if r["check"] == "gate")
-    assert gate["location"].endswith("project.yaml:19:5") and gate["threshold"] == ">= 0.95"
+    line = next(n for n, text in enumerate((DEMO_SPEC.parent / "project.yaml").read_text().splitlines(), 1)
+                if "{name: json_valid, threshold" in text)  # metrics[1], where the spec writes it
+    assert gate["location"].endswith(f"project.yaml:{line}:5") and gate["threshold"] == ">= 0.95"
 
 
 def test_a_drop_in_feedback_is_detected_with_its_ci(project):

@@ -1,0 +1,55 @@
+"""The preference objectives of issue 17 in the methods table: reward_model and grpo are selectable, estimated with
+their memory terms (grpo: a policy, a reference and a reward model), rendered, explained with a reason, and grpo
+without a reward model is a located error."""
+
+from __future__ import annotations
+
+import pytest
+
+from ftspec.compiler.build import render_project
+from ftspec.compiler.pipeline import check_project
+from ftspec.errors import SpecError
+from tests.unit.compiler.test_methods_table import demo_copy
+
+
+def test_reward_model_renders_a_reward_trainer_with_a_reason(tmp_path, demo_model_dir):
+    result = check_project(_preference(tmp_path, "reward_model"))
+    plan = result.plan
+    assert (plan.method, plan.adapter) == ("reward_model", None)
+    assert any("DPO suffices" in r.text for r in plan.decision.reasons)
+    train = render_project(result, tmp_path / "project" / "build").files["train.py"]
+    compile(train, "train.py", "exec")
+    assert "from trl import RewardConfig, RewardTrainer" in train and "AutoModelForSequenceClassification" in train
+
+
+def test_grpo_counts_a_reference_and_a_reward_model_and_renders_against_it(tmp_path, demo_model_dir):
+    dpo = check_project(_preference(tmp_path / "a", "dpo")).plan.candidates
+    result = check_project(_preference(tmp_path / "b", "grpo", reward_model="models/tiny-llama"))
+    grpo = result.plan.candidates
+    assert all(c.breakdown["reward"] > 0 for c in grpo) and all(c.breakdown.get("reward", 0) == 0 for c in dpo)
+    train = render_project(result, tmp_path / "b" / "project" / "build").files["train.py"]
+    compile(train, "train.py", "exec")
+    assert "GRPO_BETA = 0.04" in train and "NUM_GENERATIONS = 4" in train
+    assert "models/tiny-llama'\nMAX_NEW_TOKENS" in train and "super().__init__(reward_funcs=" in train
+
+
+def test_grpo_without_a_reward_model_is_a_located_error(tmp_path, demo_model_dir):
+    with pytest.raises(SpecError) as caught:
+        check_project(_preference(tmp_path, "grpo"))
+    text = "\n".join(caught.value.lines())
+    assert "`grpo` needs a reward model" in text and "project.yaml:" in text
+
+
+def _preference(root, method: str, reward_model: str | None = None):
+    import json
+
+    spec = demo_copy(root / "project", method, data_format="preference")
+    for path in (root / "project" / "data").glob("*.jsonl"):
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        path.write_text("".join(json.dumps({"prompt": r["prompt"], "chosen": r["completion"], "rejected": "no"})
+                                + "\n" for r in rows))
+    if reward_model:
+        text = spec.read_text().replace("\ntraining:\n", f"\ntraining:\n  reward_model: {reward_model}\n", 1)
+        assert "reward_model:" in text
+        spec.write_text(text)
+    return spec
