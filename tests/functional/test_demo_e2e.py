@@ -17,7 +17,7 @@ def test_demo_pipeline_passes_where_the_baselines_fail(tmp_path: Path, demo_mode
     project = tmp_path / "demo"
     shutil.copytree(DEMO_SPEC.parent, project, ignore=shutil.ignore_patterns("build", "runs", "baselines"))
     for stage in ("check", "baseline", "build", "run"):
-        done = run_cli(stage, "project.yaml", cwd=project)
+        done = run_cli(stage, "project.yaml", cwd=project, timeout=1800)  # a busy 2-core CI runner: minutes
         assert done.returncode == 0, f"ftspec {stage}:\n{done.stdout}\n{done.stderr}"
 
     evaluated = run_cli("eval", "project.yaml", "--json", cwd=project)
