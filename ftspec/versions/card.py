@@ -4,18 +4,10 @@ the spec (intended use, data, method) and the run (hashes, gates with CIs, basel
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ftspec.evals.gates import fmt
 from ftspec.runtime.rundir import REPORT_JSON, RunDir
-
-
-def _json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+from ftspec.versions.registry import read_json_object
 
 
 def _yaml_value(value) -> str:
@@ -111,7 +103,7 @@ def _serving(written: dict) -> list[str]:
 
 def model_card(loaded, run: RunDir, written: dict, prompt_format: dict | None, audit: dict | None) -> str:
     spec = loaded.spec
-    report, manifest = _json(run.report(REPORT_JSON)), _json(run.manifest)
+    report, manifest = read_json_object(run.report(REPORT_JSON)), read_json_object(run.manifest)
     req = spec.requirements
     data_files = {name: getattr(spec.data, name) for name in ("train", "eval", "adversarial", "regression")}
     lines = [metadata(spec, run.id, manifest, written, data_hashes(loaded, manifest)), f"# {spec.name}", "",

@@ -70,7 +70,8 @@ def weights_hashes(model_dir: Path) -> dict:
     return {"sha256": combined, "files": each}
 
 
-def _json(path: Path) -> dict:
+def read_json_object(path: Path) -> dict:
+    """A run file's JSON object; {} when it is missing, unreadable or not an object."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -79,8 +80,8 @@ def _json(path: Path) -> dict:
 
 
 def run_record(run: RunDir, forced: bool) -> dict:
-    report = _json(run.report(REPORT_JSON))
-    manifest = _json(run.manifest)
+    report = read_json_object(run.report(REPORT_JSON))
+    manifest = read_json_object(run.manifest)
     spec_file = run.spec_snapshot
     gates = [{k: g.get(k) for k in ("label", "slice", "vs_baseline", "threshold", "value", "ci", "margin", "passed")}
              for g in report.get("gates", []) if isinstance(g, dict)]
@@ -108,7 +109,7 @@ def _user() -> str:
 def promote(root: Path, run: RunDir, force: bool = False) -> dict:
     from ftspec.fsutil import atomic_write_text
 
-    report = _json(run.report(REPORT_JSON))
+    report = read_json_object(run.report(REPORT_JSON))
     verdict = report.get("verdict")
     if verdict != "pass" and not force:
         why = (f"has no {REPORT_JSON} (it was never evaluated)" if not report
