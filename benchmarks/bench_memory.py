@@ -1,8 +1,8 @@
 """Memory estimate vs measured peak of real CPU training steps.
 
 For each case a subprocess imports torch and transformers, records its RSS (the baseline), builds a random-init
-Llama, trains a few steps, and reports peak RSS minus the baseline. The estimate is ftspec.compiler.memory's for
-the same run on CPU (fp32 weights and activations, AdamW 32-bit). Run: `python benchmarks/bench_memory.py`.
+model, trains a few steps, and reports its peak RSS (VmHWM) minus the baseline. The estimate is
+ftspec.compiler.memory's for the same run on CPU (fp32 weights and activations, AdamW 32-bit). Run: `python benchmarks/bench_memory.py`.
 """
 
 from __future__ import annotations
@@ -26,16 +26,19 @@ T5_SMALL = {"model_type": "t5", "d_model": 512, "d_ff": 1408, "d_kv": 64, "num_h
             "num_decoder_layers": 4, "vocab_size": 8000, "feed_forward_proj": "gated-gelu", "decoder_start_token_id": 0}
 
 CHILD = r"""
-import json, os, resource, sys
+import json, sys
 args = json.loads(sys.argv[1])
 import torch, transformers, peft  # noqa: F401 - imported before the baseline
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 torch.manual_seed(0)
 torch.set_num_threads(1)
 
+def status_kib(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
 def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return status_kib("VmRSS") * 1024
 
 baseline = rss()
 settings = dict(args["config"])
@@ -58,7 +61,9 @@ for _ in range(args["steps"]):
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM is this address space's own peak; ru_maxrss would carry the parent's peak over fork and exec, and a
+# pytest worker that loaded models earlier would then inflate every measurement.
+peak = status_kib("VmHWM") * 1024
 print(json.dumps({"baseline": baseline, "peak": peak, "params": sum(p.numel() for p in model.parameters()),
                   "trainable": sum(p.numel() for p in trainable)}))
 """
