@@ -27,9 +27,12 @@ def test_demo_pipeline_passes_where_the_baselines_fail(tmp_path: Path, demo_mode
     assert all(gate["passed"] for gate in report["gates"])
 
     scores = report["models"]
-    assert scores["finetuned"]["all"]["exact_match"] >= 0.85
+    bar = next(gate for gate in report["gates"] if gate["metric"] == "exact_match" and gate["slice"] == "all"
+               and gate["vs_baseline"] is None)
+    assert bar["threshold"] == ">= 0.8"  # the demo spec's own bar
+    assert scores["finetuned"]["all"]["exact_match"] >= 0.80
     for baseline in ("base_zero_shot", "base_few_shot"):
-        assert scores[baseline]["all"]["exact_match"] < 0.85  # the bar the fine-tune clears, the base does not
+        assert scores[baseline]["all"]["exact_match"] < 0.80  # the bar the fine-tune clears, the base does not
 
     run_dir = next((project / "runs").iterdir())
     for name in ("report.html", "report.md", "junit.xml", "predictions.jsonl", "train_log.jsonl", "model"):
