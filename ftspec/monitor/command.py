@@ -7,30 +7,14 @@ more bad rows than monitoring.max_bad_rows).
 from __future__ import annotations
 
 import json
-import secrets
-import time
 from pathlib import Path
 
 from ftspec.errors import UsageError
-
-_ATTEMPTS = 20
+from ftspec.runtime.rundir import create_run_dir
 
 
 def monitor_root(spec_path: Path) -> Path:
     return spec_path.resolve().parent / "monitor"
-
-
-def claim_folder(root: Path) -> Path:
-    """A fresh monitor/<id>/ (`YYYYmmdd-HHMMSS-xxxx`): earlier results are never overwritten."""
-    root.mkdir(parents=True, exist_ok=True)
-    for _ in range(_ATTEMPTS):
-        path = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
-    raise UsageError(f"could not claim a new folder under {root}", "check that the folder is writable")
 
 
 def log_files(loaded, given: list[Path] | None) -> list[tuple[Path, str]]:
@@ -60,7 +44,7 @@ def run_monitor(spec: Path, logs: list[Path] | None = None, out: Path | None = N
     loaded = load_spec(spec)
     files = log_files(loaded, logs)
     state = monitor_logs(loaded, files)
-    folder = claim_folder(out if out is not None else monitor_root(spec))
+    folder = create_run_dir(out if out is not None else monitor_root(spec))  # never overwrites earlier results
     report = build_report(state, loaded, [name for _, name in files], folder.name)
     report["files"] = {"folder": str(folder), "report.json": str(folder / "report.json"),
                        "report.html": str(folder / "report.html")}
