@@ -35,6 +35,10 @@ DEMO := specs/demo/project.yaml
 
 # The whole pipeline on the bundled demo, on CPU: model -> check -> baseline -> build -> run -> eval. The baseline
 # measures zero-shot, few-shot and retrieved few-shot first: every rung misses, so the decision is to fine-tune.
+# One torch thread: the demo model's ops are so small that a second thread costs more in synchronisation than it
+# computes (the same run took 4 min of CPU on one thread and 8 min on two), and it collapses when the cores are
+# shared. A user's own OMP_NUM_THREADS wins.
+demo: export OMP_NUM_THREADS ?= 1
 demo: install
 	$(BIN)/ftspec demo-model specs/demo/models/tiny-llama
 	$(BIN)/ftspec check $(DEMO)

@@ -11,16 +11,19 @@ import pytest
 
 from tests.conftest import DEMO_SPEC, run_cli
 
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the Makefile's demo target sets it too
+
 
 @pytest.mark.slow
 def test_demo_pipeline_passes_where_the_baselines_fail(tmp_path: Path, demo_model_dir: Path):
     project = tmp_path / "demo"
     shutil.copytree(DEMO_SPEC.parent, project, ignore=shutil.ignore_patterns("build", "runs", "baselines"))
     for stage in ("check", "baseline", "build", "run"):
-        done = run_cli(stage, "project.yaml", cwd=project, timeout=1800)  # a busy 2-core CI runner: minutes
+        # one thread, as `make demo` runs it; a busy 2-core CI runner takes minutes
+        done = run_cli(stage, "project.yaml", cwd=project, env=ONE_THREAD, timeout=1800)
         assert done.returncode == 0, f"ftspec {stage}:\n{done.stdout}\n{done.stderr}"
 
-    evaluated = run_cli("eval", "project.yaml", "--json", cwd=project)
+    evaluated = run_cli("eval", "project.yaml", "--json", cwd=project, env=ONE_THREAD)
     assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
     report = json.loads(evaluated.stdout)
     assert report["verdict"] == "pass"
