@@ -48,7 +48,7 @@ demo: install
 	$(BIN)/ftspec eval $(DEMO)
 
 test: install browser
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=25
 
 lint: install
 	$(BIN)/ruff check ftspec tests benchmarks

@@ -12,6 +12,12 @@ from pathlib import Path
 
 import pytest
 
+# Test parallelism and torch threads in step: under `pytest -n 2` each worker, and every process it starts, runs
+# torch on one thread. Two threads per worker on two cores make every small op wait for a descheduled thread (the
+# demo's training took twice the CPU time on two threads). A value set by the caller wins.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs"
 DEMO_SPEC = SPECS / "demo" / "project.yaml"
