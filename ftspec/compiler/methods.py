@@ -68,6 +68,9 @@ class Objective:
     named_by_adapter: bool = False  # the default objective: the plan names the method by its adapter
     template_dir: Path | None = None  # where its partial lives, when not in ftspec/templates
     when: str = ""  # when this objective is worth its cost, for the decision's reason (a spec that names it)
+    # the template of its eval.py: the generating eval by default; a model that does not generate (a reward model)
+    # has its own, which writes the rows its metrics read
+    eval_template: str = "eval.py.j2"
 
     @property
     def partial(self) -> str:
@@ -219,6 +222,7 @@ register(Objective(
     description="a reward model (sequence-classification head, one score) with TRL's RewardTrainer on preference "
                 "pairs; eval scores it by pairwise accuracy on held-out pairs",
     sequences_per_row=2,  # chosen and rejected pass through the model each step
+    eval_template="objectives/reward_model.eval.py.j2",  # scores held-out pairs, generates nothing
     when="a reward model is worth training when its scores will be reused: online RL (GRPO) against it, best-of-n "
          "reranking, or judging new outputs; for a fixed set of pairs DPO suffices, training the policy directly "
          "with no reward model in memory",

@@ -53,3 +53,18 @@ def _preference(root, method: str, reward_model: str | None = None):
         assert "reward_model:" in text
         spec.write_text(text)
     return spec
+
+
+def test_a_reward_model_gets_the_scoring_eval_from_the_methods_table(tmp_path, demo_model_dir):
+    """A reward model generates nothing: its eval.py (the table's eval_template) scores each held-out pair's chosen
+    and rejected answer with the trained head, with no baselines; every other objective keeps the generating eval."""
+    from ftspec.compiler.methods import OBJECTIVES
+
+    result = check_project(_preference(tmp_path / "a", "reward_model"))
+    evaluate = render_project(result, tmp_path / "a" / "project" / "build").files["eval.py"]
+    compile(evaluate, "eval.py", "exec")
+    assert "AutoModelForSequenceClassification" in evaluate and '"chosen_score": good' in evaluate
+    assert "def generate(" not in evaluate and "MODELS = [\"finetuned\"]" in evaluate
+    dpo = render_project(check_project(_preference(tmp_path / "b", "dpo")), tmp_path / "b" / "project" / "build")
+    assert "def generate(" in dpo.files["eval.py"] and "chosen_score" not in dpo.files["eval.py"]
+    assert [o.name for o in OBJECTIVES.values() if o.eval_template != "eval.py.j2"] == ["reward_model"]
