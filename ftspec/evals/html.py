@@ -156,8 +156,15 @@ def report_html(report: dict, log: TrainLog, scorer: Scorer) -> str:
     env.filters["gate_name"] = gate_name
     return env.from_string(_TEMPLATE).render(
         r=report, chart=loss_chart(log, report["overfitting"]), bars=metric_bars(report["models"]),
-        worst=worst_examples(scorer),
+        worst=worst_examples(scorer), human=_human_section(report),
         colours={m: _COLOURS.get(m, "#6b7280") for m in report["models"]})
+
+
+def _human_section(report: dict) -> str:
+    """Imported human reviews (ftspec review import): their metrics, agreement and correlation, as HTML."""
+    from ftspec.review.report import human_html
+
+    return human_html(report)
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -242,6 +249,7 @@ and latency, baseline minus fine-tuned).</p>
 </tbody>
 </table>
 {% endif %}
+{{ human|safe }}
 
 <h2>Loss curves</h2>
 <p>{{ r.overfitting.message }}</p>

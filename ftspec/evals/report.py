@@ -109,6 +109,9 @@ def report_markdown(report: dict) -> str:
         lines += [f"- {_cell(p)}" for p in report["problems"]]
         lines.append("")
     lines += _slices_markdown(report.get("slices", []))
+    from ftspec.review.report import human_markdown
+
+    lines += human_markdown(report)  # imported human reviews (ftspec review import): metrics, agreement
     lines += [f"**Loss curves:** {report['overfitting']['message']}", ""]
     lines += _models_markdown(report["models"])
     regression = report.get("regression")  # `eval --against` (ftspec.versions.gates)

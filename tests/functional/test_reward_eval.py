@@ -34,7 +34,7 @@ def reward_project(root: Path, model_dir: Path) -> Path:
     (root / "models").mkdir()
     (root / "models" / "tiny-llama").symlink_to(model_dir.resolve(), target_is_directory=True)
     spec = root / "project.yaml"
-    atomic_write_text(spec, f"""ftspec: 1
+    atomic_write_text(spec, """ftspec: 1
 name: order-reward
 description: A reward model that ranks the complete JSON order above broken answers.
 requirements:
@@ -43,17 +43,17 @@ requirements:
   needs: [strict_format]
   tried:
     - approach: few_shot_prompting
-      scores: {{pairwise_accuracy: 0.5}}
+      scores: {pairwise_accuracy: 0.5}
       notes: the base model has no reward head; an untrained head ranks pairs at chance.
 metrics:
-  - {{name: pairwise_accuracy, threshold: ">= 0.6"}}
-  - {{name: reward_margin, threshold: "> 0"}}
+  - {name: pairwise_accuracy, threshold: ">= 0.6"}
+  - {name: reward_margin, threshold: "> 0"}
 data:
   format: preference
   train: data/train.jsonl
   eval: data/eval.jsonl
 models:
-  - {{name: tiny-llama, path: models/tiny-llama, params: 0.98M, license: apache-2.0}}
+  - {name: tiny-llama, path: models/tiny-llama, params: 0.98M, license: apache-2.0}
 method: reward_model
 training:
   learning_rate: 1.0e-4
