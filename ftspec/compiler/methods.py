@@ -246,3 +246,21 @@ register(Objective(
     when="online RL pays when a reward model (or a checkable reward) judges answers the data has none of: it "
          "explores beyond the pairs; for a fixed set of pairs DPO is simpler, cheaper and more stable",
 ))
+register(Objective(
+    name="kto", title="KTO", trainer="KTOTrainer", config="KTOConfig",
+    formats=("preference",), data_label="preference pairs (each answer marked desirable or not)",
+    learning_rates={
+        "full": (5e-6, "KTO on all weights: a small step keeps the policy near its reference, as for DPO"),
+        "lora": (5e-5, "KTO with an adapter: 10x below SFT LoRA, as for DPO"),
+        "qlora": (5e-5, "KTO with an adapter: 10x below SFT LoRA, as for DPO"),
+    },
+    warmup_ratio=0.1, adapters=("lora", "qlora", "full"),
+    description="Kahneman-Tversky optimisation with TRL's KTOTrainer: each answer desirable (chosen) or not "
+                "(rejected), a KL penalty to the reference (kto_beta)",
+    settings=(Setting("kto_beta", 0.1, "beta 0.1: TRL's and the KTO paper's default strength of the KL penalty",
+                      "kto_beta"),),
+    sequences_per_row=2,  # the answer and a mismatched one for the KL estimate, through policy and reference
+    reference_model=True,
+    when="KTO needs only a desirable/undesirable mark per answer, so it also fits feedback that is no pair "
+         "(thumbs up or down); on clean pairs DPO is the usual first choice",
+))

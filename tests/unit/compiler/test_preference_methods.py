@@ -68,3 +68,22 @@ def test_a_reward_model_gets_the_scoring_eval_from_the_methods_table(tmp_path, d
     dpo = render_project(check_project(_preference(tmp_path / "b", "dpo")), tmp_path / "b" / "project" / "build")
     assert "def generate(" in dpo.files["eval.py"] and "chosen_score" not in dpo.files["eval.py"]
     assert [o.name for o in OBJECTIVES.values() if o.eval_template != "eval.py.j2"] == ["reward_model"]
+
+
+def test_kto_is_one_entry_in_the_methods_table_and_renders_a_kto_trainer(tmp_path, demo_model_dir):
+    """KTO (TRL 1.x keeps KTOTrainer in its main API): `method: kto` on preference pairs, an adapter by default,
+    a reference model in memory, its beta from the spec, and the generating eval like DPO."""
+    spec = _preference(tmp_path, "kto")
+    spec.write_text(spec.read_text().replace("\ntraining:\n", "\ntraining:\n  kto_beta: 0.2\n", 1))
+    result = check_project(spec)
+    plan = result.plan
+    assert (plan.method, plan.adapter) == ("kto", "lora")
+    from ftspec.compiler.methods import method_rows
+
+    [row] = [r for r in method_rows() if r.objective == "kto"]
+    assert (row.trainer, row.spec_key) == ("KTOTrainer", "method: kto")
+    assert row.memory == "reference model (full only), 2 sequences a row"
+    files = render_project(result, tmp_path / "project" / "build").files
+    compile(files["train.py"], "train.py", "exec")
+    assert "from trl import KTOConfig, KTOTrainer" in files["train.py"] and "KTO_BETA = 0.2" in files["train.py"]
+    assert "def generate(" in files["eval.py"]
