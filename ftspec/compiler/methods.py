@@ -76,6 +76,11 @@ class Objective:
     def partial(self) -> str:
         return f"objectives/{self.name}.py.j2"
 
+    @property
+    def generates(self) -> bool:
+        """Its eval generates answers (a reward model's scores pairs instead: no latency to time)."""
+        return self.eval_template == "eval.py.j2"
+
 
 OBJECTIVES: dict[str, Objective] = {}
 DEFAULT_OBJECTIVE = "sft"

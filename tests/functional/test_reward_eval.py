@@ -45,6 +45,7 @@ requirements:
     - approach: few_shot_prompting
       scores: {pairwise_accuracy: 0.5}
       notes: the base model has no reward head; an untrained head ranks pairs at chance.
+  constraints: {max_latency_ms: 300}  # implies a latency gate for a model that generates; none here
 metrics:
   - {name: pairwise_accuracy, threshold: ">= 0.6"}
   - {name: reward_margin, threshold: "> 0"}
@@ -80,6 +81,7 @@ def test_eval_scores_a_reward_model_by_pairwise_accuracy_and_gates_it(tmp_path, 
     scored = run_cli("eval", str(spec), "--json", env=ENV)
     assert scored.returncode == 0, scored.stdout[-3000:] + scored.stderr[-3000:]
     gates = _gates(json.loads(scored.stdout))
+    assert set(gates) == {"pairwise_accuracy", "reward_margin"}
     wins = [1.0 if r["chosen_score"] > r["rejected_score"] else 0.5 if r["chosen_score"] == r["rejected_score"]
             else 0.0 for r in rows]
     margins = [r["chosen_score"] - r["rejected_score"] for r in rows]

@@ -87,3 +87,15 @@ def test_kto_is_one_entry_in_the_methods_table_and_renders_a_kto_trainer(tmp_pat
     compile(files["train.py"], "train.py", "exec")
     assert "from trl import KTOConfig, KTOTrainer" in files["train.py"] and "KTO_BETA = 0.2" in files["train.py"]
     assert "def generate(" in files["eval.py"]
+
+
+def test_a_reward_model_gets_no_implied_latency_gate(tmp_path, demo_model_dir):
+    """requirements.constraints.max_latency_ms implies a gate on generation latency; a reward model generates
+    nothing (its eval scores pairs), so it gets none, while DPO on the same spec does."""
+    from ftspec.spec.gated import implied_gates
+    from ftspec.spec.load import load_spec
+
+    reward = load_spec(_preference(tmp_path / "a", "reward_model")).spec
+    dpo = load_spec(_preference(tmp_path / "b", "dpo")).spec
+    assert reward.requirements.constraints.max_latency_ms == dpo.requirements.constraints.max_latency_ms == 300
+    assert implied_gates(reward) == [] and [g.name for _, g in implied_gates(dpo)] == ["latency_p95"]
