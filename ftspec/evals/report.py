@@ -113,6 +113,9 @@ def report_markdown(report: dict) -> str:
 
     lines += human_markdown(report)  # imported human reviews (ftspec review import): metrics, agreement
     lines += [f"**Loss curves:** {report['overfitting']['message']}", ""]
+    from ftspec.evals.reward_curve import reward_markdown
+
+    lines += reward_markdown(report)
     lines += _models_markdown(report["models"])
     regression = report.get("regression")  # `eval --against` (ftspec.versions.gates)
     return "\n".join(lines) + "\n" + ("\n" + regression_markdown(regression) if regression else "")
