@@ -158,6 +158,8 @@ for _metric in (  # issue 17: the imported reviews of the run (`ftspec review im
            f"{_HUMAN}:human_win_rate", **_REVIEWED, **_SHARE),
     Metric("pairwise_accuracy", "reward model: share of held-out pairs whose chosen answer scores higher (tie: half)",
            True, f"{_HUMAN}:pairwise_accuracy", fields=("chosen_score", "rejected_score"), **_SHARE),
+    Metric("reward_margin", "reward model: mean score of the chosen answer minus that of the rejected one, on "
+           "held-out pairs", True, f"{_HUMAN}:reward_margin", fields=("chosen_score", "rejected_score")),
 ):
     register(_metric)
 

@@ -68,10 +68,18 @@ class Objective:
     named_by_adapter: bool = False  # the default objective: the plan names the method by its adapter
     template_dir: Path | None = None  # where its partial lives, when not in ftspec/templates
     when: str = ""  # when this objective is worth its cost, for the decision's reason (a spec that names it)
+    # the template of its eval.py: the generating eval by default; a model that does not generate (a reward model)
+    # has its own, which writes the rows its metrics read
+    eval_template: str = "eval.py.j2"
 
     @property
     def partial(self) -> str:
         return f"objectives/{self.name}.py.j2"
+
+    @property
+    def generates(self) -> bool:
+        """Its eval generates answers (a reward model's scores pairs instead: no latency to time)."""
+        return self.eval_template == "eval.py.j2"
 
 
 OBJECTIVES: dict[str, Objective] = {}
@@ -219,6 +227,7 @@ register(Objective(
     description="a reward model (sequence-classification head, one score) with TRL's RewardTrainer on preference "
                 "pairs; eval scores it by pairwise accuracy on held-out pairs",
     sequences_per_row=2,  # chosen and rejected pass through the model each step
+    eval_template="objectives/reward_model.eval.py.j2",  # scores held-out pairs, generates nothing
     when="a reward model is worth training when its scores will be reused: online RL (GRPO) against it, best-of-n "
          "reranking, or judging new outputs; for a fixed set of pairs DPO suffices, training the policy directly "
          "with no reward model in memory",
@@ -241,4 +250,22 @@ register(Objective(
     sequences_per_row=4, reference_model=True, reward_model=True,
     when="online RL pays when a reward model (or a checkable reward) judges answers the data has none of: it "
          "explores beyond the pairs; for a fixed set of pairs DPO is simpler, cheaper and more stable",
+))
+register(Objective(
+    name="kto", title="KTO", trainer="KTOTrainer", config="KTOConfig",
+    formats=("preference",), data_label="preference pairs (each answer marked desirable or not)",
+    learning_rates={
+        "full": (5e-6, "KTO on all weights: a small step keeps the policy near its reference, as for DPO"),
+        "lora": (5e-5, "KTO with an adapter: 10x below SFT LoRA, as for DPO"),
+        "qlora": (5e-5, "KTO with an adapter: 10x below SFT LoRA, as for DPO"),
+    },
+    warmup_ratio=0.1, adapters=("lora", "qlora", "full"),
+    description="Kahneman-Tversky optimisation with TRL's KTOTrainer: each answer desirable (chosen) or not "
+                "(rejected), a KL penalty to the reference (kto_beta)",
+    settings=(Setting("kto_beta", 0.1, "beta 0.1: TRL's and the KTO paper's default strength of the KL penalty",
+                      "kto_beta"),),
+    sequences_per_row=2,  # the answer and a mismatched one for the KL estimate, through policy and reference
+    reference_model=True,
+    when="KTO needs only a desirable/undesirable mark per answer, so it also fits feedback that is no pair "
+         "(thumbs up or down); on clean pairs DPO is the usual first choice",
 ))

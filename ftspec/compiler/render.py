@@ -118,8 +118,9 @@ def render_build(plan: Plan, paths: ScriptPaths, templates_dir: Path = TEMPLATES
                "few_shot_k": int(few_shot[0].get("k", 3)) if few_shot else 0, "dist": dist,
                "distributed_type": DISTRIBUTED_TYPES[dist.mode],
                "mixed_precision": precision if precision in ("bf16", "fp16") and not dist.use_cpu else "no"}
+    templates = {**SCRIPT_TEMPLATES, "eval.py": method.objective.eval_template}  # the objective's own eval
     files = {name: env.get_template(template).render({**context, "machine_rank": 0})
-             for name, template in SCRIPT_TEMPLATES.items()}
+             for name, template in templates.items()}
     from ftspec.compiler.distributed import launch_files
 
     files.update(launch_files(env, context))  # per-node configs and launch scripts past one process

@@ -44,6 +44,10 @@ def evaluate_run(loaded, run_dir: Path):
                                       "confidence": spec.evaluation.confidence, "seed": spec.training.seed})
     if human is not None:
         report["human"] = human
+    from ftspec.evals.reward_curve import reward_summary
+
+    if log.reward:  # online RL (grpo): the curve of the mean reward
+        report["reward_curve"] = reward_summary(log)
     return report, log, scorer
 
 

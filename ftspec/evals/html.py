@@ -156,8 +156,22 @@ def report_html(report: dict, log: TrainLog, scorer: Scorer) -> str:
     env.filters["gate_name"] = gate_name
     return env.from_string(_TEMPLATE).render(
         r=report, chart=loss_chart(log, report["overfitting"]), bars=metric_bars(report["models"]),
-        worst=worst_examples(scorer),
+        worst=worst_examples(scorer), human=_human_section(report), reward=_reward_section(report),
         colours={m: _COLOURS.get(m, "#6b7280") for m in report["models"]})
+
+
+def _human_section(report: dict) -> str:
+    """Imported human reviews (ftspec review import): their metrics, agreement and correlation, as HTML."""
+    from ftspec.review.report import human_html
+
+    return human_html(report)
+
+
+def _reward_section(report: dict) -> str:
+    """An online-RL run's reward curve (grpo), as inline SVG."""
+    from ftspec.evals.reward_curve import reward_svg
+
+    return reward_svg(report)
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -242,6 +256,7 @@ and latency, baseline minus fine-tuned).</p>
 </tbody>
 </table>
 {% endif %}
+{{ human|safe }}
 
 <h2>Loss curves</h2>
 <p>{{ r.overfitting.message }}</p>
@@ -279,6 +294,7 @@ the top edge, so the later steps fill the chart.</p>{% endif %}
 {% else %}
 <p class="muted" id="no-curves">No loss curves: the run has no readable train_log.jsonl rows.</p>
 {% endif %}
+{{ reward|safe }}
 
 <h2>Metrics per model and slice</h2>
 <p>{% for model, colour in colours.items() %}<span style="color: {{ colour }}">■</span> {{ model }}

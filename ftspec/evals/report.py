@@ -109,7 +109,13 @@ def report_markdown(report: dict) -> str:
         lines += [f"- {_cell(p)}" for p in report["problems"]]
         lines.append("")
     lines += _slices_markdown(report.get("slices", []))
+    from ftspec.review.report import human_markdown
+
+    lines += human_markdown(report)  # imported human reviews (ftspec review import): metrics, agreement
     lines += [f"**Loss curves:** {report['overfitting']['message']}", ""]
+    from ftspec.evals.reward_curve import reward_markdown
+
+    lines += reward_markdown(report)
     lines += _models_markdown(report["models"])
     regression = report.get("regression")  # `eval --against` (ftspec.versions.gates)
     return "\n".join(lines) + "\n" + ("\n" + regression_markdown(regression) if regression else "")

@@ -69,6 +69,7 @@ def unfinished(run_dir: Path) -> str | None:
 class TrainLog:
     train: list[tuple[int, float]] = field(default_factory=list)  # (step, loss)
     eval: list[tuple[int, float]] = field(default_factory=list)  # (step, eval_loss)
+    reward: list[tuple[int, float]] = field(default_factory=list)  # (step, mean reward): online RL (grpo)
     end: dict | None = None
     skipped: int = 0  # lines that were not JSON objects
     found: bool = False
@@ -86,6 +87,7 @@ def read_train_log(run_dir: Path) -> TrainLog:
     # a resumed run logs the steps after its checkpoint again: keep the last value logged for each step
     log.train = sorted(dict(log.train).items())
     log.eval = sorted(dict(log.eval).items())
+    log.reward = sorted(dict(log.reward).items())
     return log
 
 
@@ -101,6 +103,8 @@ def _fold(log: TrainLog, line: str) -> None:
     kind, step = row.get("type"), row.get("step")
     if kind == "end":
         log.end = row
+    elif kind == "reward" and _finite(step) and _finite(row.get("reward")):
+        log.reward.append((int(step), float(row["reward"])))
     elif kind in ("train", "eval") and _finite(step):
         key = "loss" if kind == "train" else "eval_loss"
         if _finite(row.get(key)):

@@ -46,9 +46,27 @@ def _pair_win(row: dict) -> float | None:
     return 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
 
 
+def _pair_margin(row: dict) -> float | None:
+    chosen, rejected = row.get("chosen_score"), row.get("rejected_score")
+    return None if _pair_win(row) is None else float(chosen) - float(rejected)
+
+
 def pairwise_accuracy(rows, metric, ctx):
     """A reward model's rows carry the scores of the pair's chosen and rejected answers; a row without them is
-    missing (and fails the gate, as for any metric)."""
+    missing (and fails the gate, as for any metric). The report's line says the mean margin and the ties beside it."""
     from ftspec.evals.metrics import row_mean
 
-    return row_mean(_pair_win)(rows, metric, ctx)
+    scored = row_mean(_pair_win)(rows, metric, ctx)
+    margins = [m for m in map(_pair_margin, rows) if m is not None]
+    if margins:
+        ties = sum(m == 0 for m in margins)
+        scored.method = (f"{len(margins)} held-out pairs scored by the reward model; mean margin (chosen - rejected) "
+                         f"{sum(margins) / len(margins):.4g}; {ties} ties counted half")
+    return scored
+
+
+def reward_margin(rows, metric, ctx):
+    """The mean of the reward model's score of the chosen answer minus its score of the rejected one."""
+    from ftspec.evals.metrics import row_mean
+
+    return row_mean(_pair_margin)(rows, metric, ctx)

@@ -1,6 +1,7 @@
 """Reading train_log.jsonl while train.py writes it: new complete lines only, a half-written last line waits
 for its newline, and a garbled line is skipped rather than fatal. TrainProgress folds the rows into what the
-live view shows: step / max_steps, loss, eval loss, tokens/s and an ETA."""
+live view shows: step / max_steps, loss, eval loss, tokens/s and an ETA, and for online RL (grpo) the reward curve.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _RATE_WINDOW = 20  # train rows the speed (and so the ETA) is measured over
+REWARD_WINDOW = 24  # reward rows the live view's reward curve spans
 
 
 def parse_line(raw: bytes) -> dict | None:
@@ -68,6 +70,9 @@ class TrainProgress:
     resumed_from: int | None = None
     end_status: str | None = None
     early_stopped: bool = False
+    reward: float | None = None  # online RL (grpo): the mean reward of the last logging step's sampled answers
+    kl: float | None = None
+    rewards: deque = field(default_factory=lambda: deque(maxlen=REWARD_WINDOW))  # the recent curve, oldest first
     _speed: deque = field(default_factory=lambda: deque(maxlen=_RATE_WINDOW), repr=False)  # (time, step)
 
     @classmethod
@@ -94,10 +99,21 @@ class TrainProgress:
                 self._speed.append((when, self.step))
         elif kind == "eval":
             self.eval_loss = _number(row.get("eval_loss"), float)
+        elif kind == "reward":
+            self._reward(row)
         elif kind == "end":
             self.end_status = str(row.get("status"))
             self.step = _number(row.get("global_step"), int) or self.step
             self.early_stopped = bool(row.get("early_stopped"))
+
+    def _reward(self, row: dict) -> None:
+        """A `reward` row (objectives/grpo.py.j2's RewardLog): the curve the live view draws beside the loss."""
+        reward = _number(row.get("reward"), float)
+        if reward is None or reward != reward:  # NaN: nothing to draw
+            return
+        self.reward, self.kl = reward, _number(row.get("kl"), float)
+        self.step = _number(row.get("step"), int) or self.step
+        self.rewards.append(reward)
 
     def steps_per_second(self) -> float | None:
         if len(self._speed) < 2:

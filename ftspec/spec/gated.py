@@ -16,6 +16,11 @@ MAX_LATENCY = "requirements.constraints.max_latency_ms"
 def implied_gates(spec: ProjectSpec) -> list[tuple[str, MetricSpec]]:
     """(the spec key it comes from, the gate) for each implied gate."""
     limit = spec.requirements.constraints.max_latency_ms
+    from ftspec.compiler.methods import named_objective
+
+    objective = named_objective(spec.method)
+    if objective is not None and not objective.generates:  # a reward model scores pairs: no generation to time
+        return []
     if limit is None or any(METRICS[m.name].unit == "ms" and m.vs_baseline is None for m in spec.metrics):
         return []
     return [(MAX_LATENCY, MetricSpec(name="latency_p95", threshold=Threshold(op="<=", value=float(limit))))]

@@ -228,6 +228,7 @@ class Training(Strict):
                                                        "reward_model run's model/), relative to the spec")
     grpo_beta: ranged(float, 0, 10, why="the KL penalty to the reference; TRL's default is 0") | None = None
     num_generations: ranged(int, 2, 64, why="completions sampled per prompt, compared with each other") | None = None
+    kto_beta: ranged(float, 0, 10, above=True, why="the KL penalty to the reference; TRL uses 0.1") | None = None
 
 class Baseline(Strict):
     name: BaselineName

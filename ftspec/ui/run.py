@@ -29,8 +29,29 @@ def fmt_number(value: float | None, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}g}"
 
 
-def stats_line(progress: TrainProgress) -> str:
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values) -> str:
+    """The recent values as a one-line curve, scaled from their minimum to their maximum."""
+    values = list(values)
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return "".join(SPARK[round((v - low) / span * (len(SPARK) - 1))] for v in values)
+
+
+def reward_text(progress: TrainProgress) -> str:
+    """`reward 0.41 ▁▂▄▆█` (grpo): the last step's mean reward and its recent curve, and the KL to the reference."""
+    kl = "" if progress.kl is None else f" · kl {fmt_number(progress.kl, 3)}"
+    return f"reward {fmt_number(progress.reward)} {sparkline(progress.rewards)}".rstrip() + kl
+
+
+def stats_line(progress: TrainProgress, reward: bool = True) -> str:
     parts = [f"loss {fmt_number(progress.loss)}"]
+    if reward and progress.reward is not None:
+        parts.append(reward_text(progress))
     if progress.eval_loss is not None:
         parts.append(f"eval loss {fmt_number(progress.eval_loss)}")
     if progress.tokens_per_second is not None:
@@ -49,6 +70,7 @@ class RunView:
         self._bar: Progress | None = None
         self._task = None
         self._printed_step = 0
+        self._printed_reward = 0
 
     @classmethod
     def for_output(cls, as_json: bool) -> RunView:
@@ -69,7 +91,7 @@ class RunView:
         self._tail = LogTail(train_log)
         for row in self._tail.read_new():  # a resumed run: catch up on the earlier attempts without replaying them
             self.progress.update(row)
-        self._printed_step = self.progress.step
+        self._printed_step = self._printed_reward = self.progress.step
         self._begin("train.py", total=None)
 
     def start_eval(self) -> None:
@@ -111,7 +133,10 @@ class RunView:
             self.out.print(f"training: {p.max_steps or '?'} steps{resumed}", highlight=False)
         elif kind == "train" and (p.step - self._printed_step >= every or p.step == p.max_steps):
             self._printed_step = p.step
-            self.out.print(f"step {p.step}/{p.max_steps or '?'}  {stats_line(p)}", highlight=False)
+            self.out.print(f"step {p.step}/{p.max_steps or '?'}  {stats_line(p, reward=False)}", highlight=False)
+        elif kind == "reward" and (p.step - self._printed_reward >= every or p.step == p.max_steps):
+            self._printed_reward = p.step  # its own line: GRPO logs the reward just after the step's loss
+            self.out.print(f"step {p.step}/{p.max_steps or '?'}  {reward_text(p)}", highlight=False)
         elif kind == "eval":
             self.out.print(f"step {p.step}  eval loss {fmt_number(p.eval_loss)}", highlight=False)
 

@@ -186,3 +186,61 @@ def test_preferences_become_an_audited_preference_dataset(tmp_path):
     assert audit.exit_code == 0, audit.output
     findings = {f["check"]: f["count"] for f in json.loads(audit.stdout)["audit"]["findings"]}
     assert findings["schema_error"] == findings["empty_field"] == 0
+
+
+def test_report_md_and_html_show_the_human_section(tmp_path):
+    """After `ftspec review import`, report.md and report.html show the human metrics with their CIs, the
+    annotators' agreement (Krippendorff's alpha) and each automatic metric's agreement with the human one."""
+    from html.parser import HTMLParser
+
+    from ftspec.evals.gates import fmt
+
+    metrics = [{"name": "human_rating", "criterion": "accuracy", "threshold": ">= 3"}]
+    spec = _project(tmp_path, metrics)
+    _export(spec, tmp_path / "out", run=RUN_A)
+    tasks = json.loads((tmp_path / "out" / "rating_tasks.json").read_text())
+
+    def answer(task, who):
+        n = int(task["data"]["row"].rsplit("-", 1)[1])
+        return {"accuracy": 1 + (n + who // 2) % 5, "tone": "pass" if (n + who) % 4 else "fail"}
+
+    exported = tmp_path / "label_studio_export.json"
+    exported.write_text(json.dumps(_label_studio_export(tasks, answer)))
+    assert invoke(["review", "import", exported, "--spec", spec]).exit_code == 0
+    invoke(["eval", spec, "--run", RUN_A])
+    run_dir = tmp_path / "runs" / RUN_A
+    report = json.loads((run_dir / "report.json").read_text())
+    gate = next(g for g in report["gates"] if g["label"] == "human_rating(accuracy)")
+    alpha = {name: f"{e['alpha']:.3f}" for name, e in report["human"]["agreement"].items()}
+    [pair] = report["human"]["correlation"]
+    markdown = (run_dir / "report.md").read_text()
+    section = markdown[markdown.index("**Human review**"):markdown.index("**Loss curves:**")]
+    assert "48 ratings and 0 pairwise judgements imported" in section
+    assert f"| human_rating(accuracy) | all | {fmt(gate['value'])} | [{fmt(gate['value_ci'][0])}, " \
+           f"{fmt(gate['value_ci'][1])}] | >= 3 | {gate['n']} |" in section
+    assert f"| accuracy | ordinal | 2 | 12 of 12 | {alpha['accuracy']} | not gated |" in section
+    assert f"| tone | nominal | 2 | 12 of 12 | {alpha['tone']} | not gated |" in section
+    assert f"| exact_match | human_rating(accuracy) | {pair['n']} | {pair['rho']:.3f} |" in section
+
+    class Tables(HTMLParser):
+        """The text of every cell, by the id of its table."""
+
+        def __init__(self):
+            super().__init__()
+            self.table, self.cells = None, {}
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.table = dict(attrs).get("id")
+                self.cells[self.table] = []
+
+        def handle_data(self, data):
+            if self.table and data.strip():
+                self.cells[self.table].append(data.strip())
+
+    html = Tables()
+    html.feed((run_dir / "report.html").read_text())
+    assert ["human_rating(accuracy)", "all", fmt(gate["value"])] == html.cells["human-metrics"][7:10]
+    assert ["accuracy", "ordinal", "2", "12 of 12", alpha["accuracy"]] == html.cells["human-agreement"][6:11]
+    assert ["exact_match", "human_rating(accuracy)", str(pair["n"]), f"{pair['rho']:.3f}"] == \
+        html.cells["human-correlation"][5:9]

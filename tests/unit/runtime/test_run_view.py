@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 from rich.console import Console
 
-from ftspec.ui.run import PLAIN_LINES, RunView, read_tail
+from ftspec.ui.run import PLAIN_LINES, SPARK, RunView, read_tail, sparkline
 
 
 def _append(path, rows):
@@ -80,3 +81,46 @@ def test_read_tail_gives_the_last_lines(tmp_path):
     log.write_text("".join(f"line {n}\n" for n in range(100)))
     assert read_tail(log, 3) == ["line 97", "line 98", "line 99"]
     assert read_tail(tmp_path / "absent.log", 3) == []
+
+
+GRPO_LOG = Path(__file__).parent / "recorded" / "grpo_train_log.jsonl"  # a real 12-step GRPO run on the demo model
+
+
+def _recorded_rewards() -> list[dict]:
+    return [row for row in map(json.loads, GRPO_LOG.read_text().splitlines()) if row["type"] == "reward"]
+
+
+def test_the_live_view_of_a_grpo_run_shows_its_reward_curve(tmp_path):
+    """As the loss for SFT: the last mean reward of the sampled answers, the curve of the recent ones, the KL."""
+    log = tmp_path / "train_log.jsonl"
+    view, buffer = _view("live", terminal=True)
+    view.start_train(log)
+    log.write_text(GRPO_LOG.read_text())
+    view.tick()
+    view.stop()
+    rewards = _recorded_rewards()
+    last = rewards[-1]
+    curve = sparkline(r["reward"] for r in rewards)
+    assert len(curve) == len(rewards) and set(curve) <= set(SPARK) and len(set(curve)) > 1
+    screen = buffer.getvalue()
+    assert f"reward {last['reward']:.4g} {curve} · kl {last['kl']:.3g}" in screen
+    assert f"{last['step']}/12" in screen and "loss" in screen
+
+
+def test_a_plain_grpo_run_prints_reward_lines(tmp_path):
+    log = tmp_path / "train_log.jsonl"
+    view, buffer = _view("plain")
+    view.start_train(log)
+    log.write_text(GRPO_LOG.read_text())
+    view.stop()
+    lines = [line for line in buffer.getvalue().splitlines() if " reward " in line]
+    rewards = _recorded_rewards()
+    assert len(lines) == len(rewards)  # 12 steps: every step is a tenth of the run or more
+    assert lines[-1].startswith(f"step 12/12  reward {rewards[-1]['reward']:.4g} ")
+    train_lines = [line for line in buffer.getvalue().splitlines() if " loss " in line]
+    assert train_lines and all("reward" not in line for line in train_lines)  # never a step's stale reward
+
+
+def test_sparkline_scales_from_the_lowest_to_the_highest_value():
+    assert sparkline([10, 11, 14, 17]) == SPARK[0] + SPARK[1] + SPARK[4] + SPARK[7]  # 8 levels: one a unit
+    assert sparkline([1.0]) == "" and sparkline([0.3, 0.3]) == SPARK[0] * 2
