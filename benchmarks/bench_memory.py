@@ -2,7 +2,8 @@
 
 For each case a subprocess imports torch and transformers, records its RSS (the baseline), builds a random-init
 model, trains a few steps, and reports its peak RSS (VmHWM) minus the baseline. The estimate is
-ftspec.compiler.memory's for the same run on CPU (fp32 weights and activations, AdamW 32-bit). Run: `python benchmarks/bench_memory.py`.
+ftspec.compiler.memory's for the same run on CPU (fp32 weights and activations, AdamW 32-bit).
+Run: `python benchmarks/bench_memory.py`.
 """
 
 from __future__ import annotations
