@@ -36,6 +36,7 @@ from ftspec.data.readers import file_kind
 LOCAL_CPUS = 2
 LOCAL_OBJECT_STORE = 256 * 1024 * 1024  # bytes: the machine is shared; blocks are small
 BATCH_ROWS = 2048
+JOIN_KINDS = {"jsonl", "json"}  # files Ray reads row for row as the local reader does: the join sees every row
 
 
 def token_key(tokens: list[bytes]) -> bytes:
@@ -49,6 +50,7 @@ class RayAuditor(Auditor):
         self.address = address
         self.cache: dict[bytes, bytes] = {}  # token_key -> pickled RMinHash, for the file being audited
         self.ray_stats = {"rows_on_ray": 0, "cache_hits": 0, "cache_misses": 0}
+        self.decisions = None  # NearDecisions, where the near-duplicate search ran as a join on Ray
 
     def run(self):
         started = time.perf_counter()
@@ -56,11 +58,37 @@ class RayAuditor(Auditor):
             self.ray_stats["start_s"] = round(time.perf_counter() - started, 3)
             report = super().run()
         self.ray_stats["audit_s"] = round(time.perf_counter() - started, 3)
+        self.ray_stats["driver_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         report.stats["engine"] = {"name": "ray", **self.ray_stats}
         return report
 
+    def _learn_boilerplate(self, names: list[str]) -> None:
+        """Then, the words known, the near-duplicate band join on Ray over every file (see ray_join)."""
+        super()._learn_boilerplate(names)
+        kinds = {file_kind(self.loaded.resolve(name)) for name in names}
+        if not self.near_on or not kinds <= JOIN_KINDS:
+            return
+        from ftspec.data.engines.ray_join import NearDecisions, verified_pairs
+
+        started = time.perf_counter()
+        datasets = [_read(str(self.loaded.resolve(name)), file_kind(self.loaded.resolve(name))) for name in names]
+        pairs = verified_pairs(datasets, self.extract, self.boilerplate, _records, self.threshold)
+        self.decisions = NearDecisions(pairs)
+        self.ray_stats.update(join_s=round(time.perf_counter() - started, 3), verified_pairs=len(pairs))
+
+    def _near_duplicates(self, rows) -> None:
+        if self.decisions is None:
+            super()._near_duplicates(rows)
+            return
+        from ftspec.data.engines.ray_join import content_key
+
+        for row in rows:
+            if not row.duplicate and (hit := self.decisions.search(row.split, content_key(self._words(row.view)),
+                                                                   self._base | row.line)):
+                self._flag_near(row, *hit)
+
     def _audit_file(self, name: str, split: str) -> None:
-        if self.near_on or self.leak_on:
+        if (self.near_on and self.decisions is None) or self.leak_on:
             started = time.perf_counter()
             self.cache = self._signatures_on_ray(name)
             self.ray_stats["sign_s"] = round(self.ray_stats.get("sign_s", 0) + time.perf_counter() - started, 3)
@@ -73,12 +101,12 @@ class RayAuditor(Auditor):
         """Every row's and prompt's signature in the file, computed by Ray Data block by block."""
         path = str(self.loaded.resolve(name))
         dataset = _read(path, file_kind(self.loaded.resolve(name)))
-        sign = _Signer(self.extract, self.boilerplate)
+        sign = _Signer(self.extract, self.boilerplate, rows=self.decisions is None)
         cache: dict[bytes, bytes] = {}
         for batch in dataset.map_batches(sign, batch_size=BATCH_ROWS, batch_format="pandas").iter_batches(
                 batch_size=None, batch_format="pandas"):
             cache.update(zip(batch["key"], batch["signature"], strict=True))
-            self.ray_stats["rows_on_ray"] += len(batch) // 2  # a row's signature and its prompt's
+            self.ray_stats["rows_on_ray"] += len(batch) // (2 if sign.rows else 1)  # a row's and its prompt's
             peak = int(batch["worker_peak_mb"].max()) if len(batch) else 0
             self.ray_stats["worker_peak_mb"] = max(self.ray_stats.get("worker_peak_mb", 0), peak)
         return cache
@@ -106,8 +134,8 @@ class RayAuditor(Auditor):
 class _Signer:
     """The per-block function: the local engine's extractor and boilerplate-aware words, then rensa MinHash."""
 
-    def __init__(self, extract, boilerplate):
-        self.extract, self.boilerplate = extract, boilerplate
+    def __init__(self, extract, boilerplate, rows: bool = True):
+        self.extract, self.boilerplate, self.rows = extract, boilerplate, rows
 
     def __call__(self, batch):
         import pandas as pd
@@ -121,7 +149,8 @@ class _Signer:
             if view is None:
                 continue
             texts = (view.prompt, view.target) if view.rejected is None else (view.prompt, view.target, view.rejected)
-            token_lists.append(self.boilerplate.words(*texts))
+            if self.rows:
+                token_lists.append(self.boilerplate.words(*texts))
             token_lists.append(self.boilerplate.words(view.prompt))
         keys = [token_key(tokens) for tokens in token_lists]
         signatures = neardup.signatures(token_lists) if token_lists else []
