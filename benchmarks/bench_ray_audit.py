@@ -70,8 +70,8 @@ def run_engine(spec: Path, engine: str) -> dict:
 
 def paper_estimate(rows: int, measured: dict, nodes: int, cores: int) -> dict:
     """Per-core rows/s of the Ray stages (2 CPUs), scaled to nodes x cores; the LSH band join shuffles every row
-    once a band with its digest and words, at an assumed 10 Gbit/s a node; the driver's in-order pass does not scale with
-    nodes, so it is reported on its own (driver_s)."""
+    once a band with its digest and words, at an assumed 10 Gbit/s a node; the driver's in-order pass does not
+    scale with nodes, so it is reported on its own (driver_s)."""
     from ftspec.data.neardup import bands_for
 
     bands = bands_for(0.9)
