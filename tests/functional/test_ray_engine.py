@@ -54,6 +54,8 @@ def _same(spec: Path) -> tuple[dict, str]:
     assert _findings(ray) == _findings(local)
     assert ray_rows == local_rows  # flagged.jsonl: file, line, split, check, message and the row, in order
     assert ray["audit"]["stats"]["rows"] == local["audit"]["stats"]["rows"]
+    # the per-model token length stats (min, median, p95, max, over the limit), measured on Ray's workers
+    assert ray["audit"]["stats"]["token_lengths"] == local["audit"]["stats"]["token_lengths"]
     engine = ray["audit"]["stats"]["engine"]
     assert engine["name"] == "ray" and engine["rows_on_ray"] > 0 and engine["cache_hits"] > 0
     return ray, ray_rows
@@ -72,6 +74,10 @@ def test_ray_engine_finds_the_planted_defects_as_the_local_engine_does(tmp_path)
                        {"train.jsonl": jsonl([row for _, row in PLANTED]), "eval.jsonl": jsonl(EVAL)},
                        "  - {name: tiny, path: models/tiny}\n")
     ray, rows = _same(spec)
+    assert ray["audit"]["stats"]["token_lengths"]["tiny"]["rows"] > 0
+    engine = ray["audit"]["stats"]["engine"]
+    assert engine["lengths_on_ray"] == ray["audit"]["stats"]["token_lengths"]["tiny"]["rows"]
+    assert engine["verified_pairs"] > 0  # the near duplicates were decided from Ray's band join
     planted = {kind for kind, _ in PLANTED} - {"ok", "blank", "fine"}  # fine: real inputs that look odd
     assert planted <= {f["check"] for f in ray["audit"]["findings"]}
     flagged = [json.loads(line) for line in rows.splitlines()]
