@@ -57,6 +57,7 @@ class RayAuditor(Auditor):
         started = time.perf_counter()
         with ray_session(self.address), self._signatures_from_cache():
             self.ray_stats["start_s"] = round(time.perf_counter() - started, 3)
+            self.ray_stats["address"] = ray.get_runtime_context().gcs_address  # the cluster the audit ran on
             report = super().run()
         self.ray_stats["audit_s"] = round(time.perf_counter() - started, 3)
         self.ray_stats["driver_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
