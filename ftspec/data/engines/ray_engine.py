@@ -1,16 +1,20 @@
 """The audit on Ray Data: the per-row work that dominates an audit's time (parsing, normalising, the MinHash
-signatures of rows and prompts) runs in parallel on a Ray cluster, block by block; the decisions are the local
-engine's own, made in order on the driver from those results, so the findings are identical by construction.
+signatures of prompts, token lengths) runs in parallel on a Ray cluster, block by block, and the near-duplicate
+search runs as an LSH band join on Ray (ray_join: rows to band buckets, a groupby, pairs verified exactly); the
+decisions are the local engine's own, made in order on the driver from those results, so the findings are the
+same.
 
 Why the decisions stay on the driver: every check flags the later row of a pair against the first one seen, so
-a verdict depends on the order of the rows; the driver's share per row is a lookup (a 16-byte key into the
-signatures Ray computed, then the LSH index), ~1-2 us, against ~20-60 us of parsing and hashing moved to the
-workers. With no address, a local Ray instance (2 CPUs, a small object store, no dashboard, logs in a temporary
-folder); with one, an existing cluster (`ray start --head` on the main node; `--address HOST:6379`).
+a verdict depends on the order of the rows; the driver's share per row is a lookup (a 16-byte key into what Ray
+computed), against the parsing, hashing and tokenizing moved to the workers. With no address, a local Ray
+instance (2 CPUs, a small object store, no dashboard, logs in a temporary folder); with one, an existing cluster
+(`ray start --head` on the main node; `--address HOST:6379`).
 
 Files Ray cannot read the same way (a CSV it types differently, a blank line) simply miss the cache: their
-signatures are computed on the driver, the result is the same. Memory: the signatures of one file at a time
-(~0.7 KB a row), dropped when the file is done.
+signatures and lengths are computed on the driver, the result is the same; the band join runs only where every
+file is JSONL or a JSON array (read row for row as the local reader does), else the driver searches as the local
+engine does. Memory: one file's prompt signatures and lengths at a time (~0.7 KB a row), dropped when the file is
+done, and the verified near-duplicate pairs.
 """
 
 from __future__ import annotations

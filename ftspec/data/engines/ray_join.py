@@ -111,18 +111,40 @@ class VerifyBucket:
 
 def verified_pairs(datasets: list, extract, boilerplate, records, threshold: float) -> list[tuple[str, str, float]]:
     """Every verified pair (a, b, similarity) and every repeated content (a, REPEAT, 1.0) across the datasets."""
+    import ray
+
     rows = datasets[0].union(*datasets[1:]) if len(datasets) > 1 else datasets[0]
     banded = rows.map_batches(RowBands(extract, boilerplate, records, threshold), batch_format="pandas")
     verify = VerifyBucket(threshold)
 
-    def verify_bucket(group):  # map_groups takes a function (it reads __name__), not a callable instance
-        return verify(group)
+    def verify_block(block):
+        """A block of the shuffle holds every record of its buckets; only buckets of two or more are looked at
+        (map_groups would make a call, and a DataFrame, of every bucket: most hold one row)."""
+        import pandas as pd
 
-    found = banded.groupby("bucket").map_groups(verify_bucket, batch_format="pandas")
+        shared = block[block["bucket"].duplicated(keep=False)]
+        found = [verify(group) for _, group in shared.groupby("bucket", sort=False)]
+        return pd.concat(found) if found else pd.DataFrame({"a": [], "b": [], "similarity": []})
+
+    found = banded.repartition(_partitions(), keys=["bucket"]).map_batches(verify_block, batch_size=None,
+                                                                           batch_format="pandas")
+    context = ray.data.DataContext.get_current()
+    split_at, context.target_max_block_size = context.target_max_block_size, None  # a bucket never split in two
     out = []
-    for batch in found.iter_batches(batch_size=None, batch_format="pandas"):
-        out.extend(zip(batch["a"], batch["b"], batch["similarity"], strict=True))
+    try:
+        for batch in found.iter_batches(batch_size=None, batch_format="pandas"):
+            out.extend(zip(batch["a"], batch["b"], batch["similarity"], strict=True))
+    finally:
+        context.target_max_block_size = split_at
     return out
+
+
+def _partitions() -> int:
+    """The shuffle's partitions: a few a CPU of the cluster, up to Ray's own default of 200 (on a 2-CPU machine
+    200 partitions are 200 small tasks each, most of the join's time)."""
+    import ray
+
+    return max(4, min(200, 4 * int(ray.cluster_resources().get("CPU", 1))))
 
 
 class NearDecisions:
