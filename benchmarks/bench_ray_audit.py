@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-BAND_KEY_BYTES, REF_BYTES = 8, 8  # a band's hash and a row's reference (file << 32 | line) in the shuffle
+# a band record in the join's shuffle (ray_join.RowBands): bucket and band (8 each), content key (32 hex), the
+# digest (512); plus the row's words, estimated by the row's JSON size
+BAND_RECORD_BYTES = 8 + 8 + 32 + 512
 
 
 def make_corpus(root: Path, rows: int, seed: int = 7) -> Path:
@@ -64,21 +65,23 @@ def run_engine(spec: Path, engine: str) -> dict:
     report = json.loads(done.stdout)["audit"]
     counts = {f["check"]: f["count"] for f in report["findings"]}
     return {"wall_s": wall, "counts": counts, "engine": report["stats"].get("engine"),
-            "driver_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024}
+            "driver_peak_mb": (report["stats"].get("engine") or {}).get("driver_peak_mb")}
 
 
 def paper_estimate(rows: int, measured: dict, nodes: int, cores: int) -> dict:
-    """Per-core rows/s of the Ray stage (2 CPUs), scaled to nodes x cores; the LSH join shuffles every row's band
-    keys once (rows and prompts), at an assumed 10 Gbit/s a node; the driver's in-order pass does not scale with
-    nodes, so it is reported on its own (driver_s)."""
+    """Per-core rows/s of the Ray stages (2 CPUs), scaled to nodes x cores; the LSH band join shuffles every row
+    once a band with its digest and words, at an assumed 10 Gbit/s a node; the driver's in-order pass does not
+    scale with nodes, so it is reported on its own (driver_s)."""
     from ftspec.data.neardup import bands_for
 
     bands = bands_for(0.9)
     engine = measured["engine"]
-    per_core = engine["rows_on_ray"] / engine["sign_s"] / 2  # the Ray stage alone, Ray's start-up excluded
-    driver_s = max(engine["audit_s"] - engine["start_s"] - engine["sign_s"], 1e-9)  # the in-order pass
+    ray_s = engine.get("sign_s", 0) + engine.get("join_s", 0)
+    per_core = rows / ray_s / 2  # the Ray stages alone (signing, band join), Ray's start-up excluded
+    # the in-order pass: what is left of the audit after Ray's start, the signing and the band join
+    driver_s = max(engine["audit_s"] - engine["start_s"] - engine.get("sign_s", 0) - engine.get("join_s", 0), 1e-9)
     driver_rate = rows / driver_s
-    shuffle_bytes_per_row = 2 * bands * (BAND_KEY_BYTES + REF_BYTES)
+    shuffle_bytes_per_row = bands * (BAND_RECORD_BYTES + measured["row_bytes"])
     target = 100_000_000
     compute_s = target / (per_core * nodes * cores)
     shuffle_s = target * shuffle_bytes_per_row / (nodes * 1.25e9)
@@ -97,10 +100,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec = make_corpus(Path(tmp), args.rows)
         results = {engine: run_engine(spec, engine) for engine in ("local", "ray")}
+        results["ray"]["row_bytes"] = (spec.parent / "train.jsonl").stat().st_size // args.rows
     for engine, result in results.items():
         print(f"{engine}: {args.rows} rows in {result['wall_s']:.1f} s = {args.rows / result['wall_s']:,.0f} rows/s; "
               f"findings {result['counts']}")
     assert results["local"]["counts"] == results["ray"]["counts"], "the engines disagree"
+    print(f"ray: driver peak RSS {results['ray']['driver_peak_mb']} MB")
     print(f"ray: peak RSS per worker {results['ray']['engine'].get('worker_peak_mb')} MB; {results['ray']['engine']}")
     print("paper estimate:", json.dumps(paper_estimate(args.rows, results["ray"], args.nodes, args.cores_per_node)))
 

@@ -48,6 +48,7 @@ from ftspec.compiler.tracking import tracker_prerequisite
 from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.models import ModelSpec
+from ftspec.tracking import configured_uri, plain
 
 DEFAULT_GPU_GB = 24.0  # a common single card (RTX 4090, A10G's 24 GB, L4's 24 GB)
 FULL_MIN_ROWS = 5000  # full fine-tuning needs thousands of examples to beat an adapter
@@ -83,7 +84,7 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
         prerequisites.append(Prerequisite(name="fits_budget", met=False,
                                           hint="no candidate fits the GPU memory: add GPUs, a bigger GPU, or a "
                                                "smaller model (see the candidates' memory)"))
-    tracker = tracker_prerequisite(spec.tracking) if fine_tune else None
+    tracker = tracker_prerequisite(plain(spec.tracking)) if fine_tune else None
     if tracker is not None:
         prerequisites.append(tracker)
     hyper = None
@@ -114,7 +115,8 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
                       fields=dict(spec.data.fields), dev_split=dev_split),
         distributed=_distributed(loaded, candidate if fine_tune else None, plan_reasons),
         evaluation=evaluation,
-        tracking=spec.tracking,
+        tracking=plain(spec.tracking),
+        tracking_uri=configured_uri(spec.tracking),
         cost=cost.to_json() if cost else None,
     )
 

@@ -183,6 +183,7 @@ class Plan(BaseModel):
     distributed: Distributed = Field(default_factory=Distributed)
     evaluation: EvalPlan = Field(default_factory=EvalPlan)
     tracking: str | list[str] = "none"  # one tracker or several (spec `tracking:`)
+    tracking_uri: str | None = None  # MLflow's, where the spec gives one (`{backend: mlflow, uri: ...}`)
     cost: dict | None = None  # token-cost comparison, when the spec declares traffic
 
     @property
@@ -193,5 +194,7 @@ class Plan(BaseModel):
     def to_json(self) -> dict:
         """The `decision` and `plan` sections of `ftspec check --json`."""
         body = self.model_dump(mode="json")
+        if body.get("tracking_uri") is None:  # most specs: the plan reads as before the key existed
+            body.pop("tracking_uri", None)
         decision = body.pop("decision")
         return {"decision": decision, "plan": body}

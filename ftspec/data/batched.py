@@ -49,13 +49,14 @@ class BatchChecks:
             for i, hit in zip(positions, hits, strict=True):
                 found[i] = hit
         for row, hit in zip(rows, found, strict=True):
-            if hit is None:
-                continue
-            first, similarity = hit
-            self._flag(row, "near_duplicate", f"near duplicate of {self._where(first)} (similarity {similarity:.2f})")
-            if len(self.pairs) < 50:
-                self.pairs.append({"row": f"{row.file}:{row.line}", "of": self._where(first),
-                                   "similarity": round(similarity, 3)})
+            if hit is not None:
+                self._flag_near(row, *hit)
+
+    def _flag_near(self, row: Row, first: int, similarity: float) -> None:
+        self._flag(row, "near_duplicate", f"near duplicate of {self._where(first)} (similarity {similarity:.2f})")
+        if len(self.pairs) < 50:
+            self.pairs.append({"row": f"{row.file}:{row.line}", "of": self._where(first),
+                               "similarity": round(similarity, 3)})
 
     def _words(self, view: View) -> list[str]:
         if view.rejected is None:

@@ -402,6 +402,22 @@ class Review(Strict):
         Field(None, description="fail the report when annotators agree less than this")
 
 
+class TrackerSettings(Strict):
+    backend: Tracker
+    uri: Annotated[str, Field(min_length=1, max_length=2000)] | None = Field(
+        None, description="MLflow's tracking URI (sqlite:///..., file:///..., http://host:5000) for training, eval "
+                          "and sweeps; default: sqlite:///mlflow.db beside the spec. MLFLOW_TRACKING_URI overrides it")
+
+    @model_validator(mode="after")
+    def _uri_is_mlflows(self):
+        if self.uri is not None and self.backend != "mlflow":
+            raise ValueError(f"`uri` is MLflow's tracking URI; {self.backend} takes none")
+        return self
+
+
+Tracking = Tracker | TrackerSettings | Annotated[list[Tracker | TrackerSettings], Field(min_length=1, max_length=4)]
+
+
 class ProjectSpec(Strict):
     ftspec: Literal[1]
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -413,8 +429,8 @@ class ProjectSpec(Strict):
     method: Method = "auto"
     training: Training = Field(default_factory=Training)
     evaluation: Evaluation = Field(default_factory=Evaluation)
-    tracking: Tracker | Annotated[list[Tracker], Field(min_length=1, max_length=4)] = Field(
-        "none", description="one tracker, or several: [tensorboard, mlflow]")
+    tracking: Tracking = Field("none", description="one tracker, or several: [tensorboard, mlflow]; a tracker "
+                                                   "with settings: {backend: mlflow, uri: ...}")
     regression: RegressionGates = Field(default_factory=RegressionGates)
     retrieval: Retrieval = Field(default_factory=Retrieval)
     monitoring: Annotated[Monitoring, AfterValidator(watch_before_refine)] = Field(

@@ -339,5 +339,5 @@ def _tracking_env(result: CheckResult) -> None:
     if "mlflow" in trackers(result.loaded.spec.tracking):
         from ftspec.tracking.mlflow_log import tracking_uri
 
-        os.environ.setdefault("MLFLOW_TRACKING_URI", tracking_uri(result.loaded.path))
+        os.environ.setdefault("MLFLOW_TRACKING_URI", tracking_uri(result.loaded.path, result.loaded.spec.tracking))
         os.environ.setdefault("MLFLOW_EXPERIMENT_NAME", result.loaded.spec.name)

@@ -19,26 +19,30 @@ def local_store(spec_path: Path) -> str:
     return f"sqlite:///{Path(spec_path).resolve().parent / STORE}"
 
 
-def tracking_uri(spec_path: Path) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or local_store(spec_path)
+def tracking_uri(spec_path: Path, tracking=None) -> str:
+    """MLFLOW_TRACKING_URI, else the spec's (`tracking: {backend: mlflow, uri: ...}`), else the local store."""
+    from ftspec.tracking import configured_uri
+
+    configured = configured_uri(tracking) if tracking is not None else None
+    return os.environ.get("MLFLOW_TRACKING_URI") or configured or local_store(spec_path)
 
 
-def _client(spec_path: Path):
+def _client(spec_path: Path, tracking=None):
     import logging
 
     from mlflow import MlflowClient
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # "Creating initial MLflow database tables..."
-    return MlflowClient(tracking_uri=tracking_uri(spec_path))
+    return MlflowClient(tracking_uri=tracking_uri(spec_path, tracking))
 
 
-def _experiment(client, name: str, spec_path: Path) -> str:
+def _experiment(client, name: str, spec_path: Path, tracking=None) -> str:
     found = client.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
     # the local store keeps its artifacts beside it (MLflow's default is ./mlruns in whatever folder ftspec runs in);
     # a server chooses its own
-    local = tracking_uri(spec_path) == local_store(spec_path)
+    local = tracking_uri(spec_path, tracking) == local_store(spec_path)
     location = (Path(spec_path).resolve().parent / ARTIFACTS).as_uri() if local else None
     return client.create_experiment(name, artifact_location=location)
 
@@ -86,8 +90,8 @@ def log_eval(spec_path: Path, loaded, run_dir: Path, report: dict, report_files:
     """Log one scored run; returns the MLflow run id."""
     from ftspec.compiler.pipeline import check_project
 
-    client = _client(spec_path)
-    experiment = _experiment(client, loaded.spec.name, spec_path)
+    client = _client(spec_path, loaded.spec.tracking)
+    experiment = _experiment(client, loaded.spec.name, spec_path, loaded.spec.tracking)
     plan = check_project(spec_path).plan
     hp = plan.hyperparameters.model_dump(mode="json", exclude={"reasons"}) if plan.hyperparameters else {}
     run = client.create_run(experiment, run_name=Path(run_dir).name,
@@ -108,8 +112,8 @@ def log_eval(spec_path: Path, loaded, run_dir: Path, report: dict, report_files:
 
 def log_sweep(spec_path: Path, loaded, report: dict, folder: Path) -> str:
     """A parent run for the sweep, a child run per trial; returns the parent's id."""
-    client = _client(spec_path)
-    experiment = _experiment(client, loaded.spec.name, spec_path)
+    client = _client(spec_path, loaded.spec.tracking)
+    experiment = _experiment(client, loaded.spec.name, spec_path, loaded.spec.tracking)
     parent = client.create_run(experiment, run_name=f"sweep {report['sweep_id']}",
                                tags={"ftspec.kind": "sweep", "spec_sha256": loaded.sha256})
     best = report.get("best") or {}

@@ -100,3 +100,51 @@ def test_several_trackers_reach_the_trainer_and_a_missing_one_is_named(tmp_path,
     monkeypatch.setitem(tracking.TRACKERS, "mlflow", (("ftspec_no_such_tracker",), "pip install 'ftspec[mlflow]'"))
     unmet = [p for p in check_project(spec).plan.decision.blocked if p.name == "tracking"]
     assert len(unmet) == 1 and "`tracking: mlflow`" in unmet[0].hint
+
+
+def test_a_tracking_uri_in_the_spec_sends_eval_sweep_and_training_there(tmp_path, tiny_model_dir):
+    """`tracking: {backend: mlflow, uri: ...}`: eval's run, the sweep's parent run and train.py's MLflow callback all
+    use the spec's store, not mlflow.db beside the spec (which stays the default)."""
+    from mlflow import MlflowClient
+
+    store = tmp_path / "elsewhere" / "tracking.db"
+    store.parent.mkdir()
+    uri = f"sqlite:///{store}"
+    spec = write_project(tmp_path / "eval", [{"name": "exact_match", "threshold": ">= 0.9"}])
+    body = json.loads(spec.read_text())
+    body["tracking"] = ["tensorboard", {"backend": "mlflow", "uri": uri}]
+    spec.write_text(json.dumps(body))
+    write_run(spec.parent, rows("finetuned", ORDERS))
+    result = _cli("eval", str(spec), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (spec.parent / "mlflow.db").exists()
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("crafted")
+    (run,) = client.search_runs([experiment.experiment_id], filter_string="tags.`ftspec.kind` = 'run'")
+    assert run.data.tags["verdict"] == json.loads(result.stdout)["verdict"] == "pass"
+
+    swept = project(tmp_path / "sweep", tiny_model_dir, trials=1, gpu_gb=4)  # a trial that cannot fit
+    text = swept.read_text(encoding="utf-8").replace("    epochs: {values: [1, 2]}\n",
+                                                     "    batch_size: {values: [4096]}\n")
+    atomic_write_text(swept, text + f"tracking: {{backend: mlflow, uri: '{uri}'}}\n")
+    result = _cli("sweep", str(swept), "--json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (parent,) = client.search_runs([client.get_experiment_by_name("order-to-json").experiment_id],
+                                   filter_string="tags.`ftspec.kind` = 'sweep'")
+    assert parent.info.run_id == json.loads(result.stdout)["mlflow_run_id"]
+    assert not (swept.parent / "mlflow.db").exists()
+
+    checked = json.loads(_cli("check", str(swept), "--json").stdout)
+    assert checked["plan"]["tracking"] == "mlflow" and checked["plan"]["tracking_uri"] == uri
+    assert _cli("build", str(swept)).returncode == 0
+    script = (swept.parent / "build" / "train.py").read_text(encoding="utf-8")
+    assert f'os.environ.setdefault("MLFLOW_TRACKING_URI", {uri!r})' in script
+
+
+def test_a_uri_is_for_mlflow_only(tmp_path):
+    spec = write_project(tmp_path, [{"name": "exact_match", "threshold": ">= 0.9"}])
+    body = json.loads(spec.read_text())
+    body["tracking"] = {"backend": "tensorboard", "uri": "sqlite:///x.db"}
+    spec.write_text(json.dumps(body))
+    result = _cli("check", str(spec))
+    assert result.returncode == 2 and "MLflow's tracking URI" in result.stdout + result.stderr

@@ -54,6 +54,8 @@ def _same(spec: Path) -> tuple[dict, str]:
     assert _findings(ray) == _findings(local)
     assert ray_rows == local_rows  # flagged.jsonl: file, line, split, check, message and the row, in order
     assert ray["audit"]["stats"]["rows"] == local["audit"]["stats"]["rows"]
+    # the per-model token length stats (min, median, p95, max, over the limit), measured on Ray's workers
+    assert ray["audit"]["stats"]["token_lengths"] == local["audit"]["stats"]["token_lengths"]
     engine = ray["audit"]["stats"]["engine"]
     assert engine["name"] == "ray" and engine["rows_on_ray"] > 0 and engine["cache_hits"] > 0
     return ray, ray_rows
@@ -72,6 +74,10 @@ def test_ray_engine_finds_the_planted_defects_as_the_local_engine_does(tmp_path)
                        {"train.jsonl": jsonl([row for _, row in PLANTED]), "eval.jsonl": jsonl(EVAL)},
                        "  - {name: tiny, path: models/tiny}\n")
     ray, rows = _same(spec)
+    assert ray["audit"]["stats"]["token_lengths"]["tiny"]["rows"] > 0
+    engine = ray["audit"]["stats"]["engine"]
+    assert engine["lengths_on_ray"] == ray["audit"]["stats"]["token_lengths"]["tiny"]["rows"]
+    assert engine["verified_pairs"] > 0  # the near duplicates were decided from Ray's band join
     planted = {kind for kind, _ in PLANTED} - {"ok", "blank", "fine"}  # fine: real inputs that look odd
     assert planted <= {f["check"] for f in ray["audit"]["findings"]}
     flagged = [json.loads(line) for line in rows.splitlines()]
@@ -102,3 +108,27 @@ def test_check_with_the_ray_engine_decides_as_with_the_local_one(tmp_path):
     local, ray = (json.loads(run.stdout) for run in runs)
     assert runs[0].returncode == runs[1].returncode
     assert ray["audit"]["findings"] == local["audit"]["findings"] and ray["plan"] == local["plan"]
+
+
+@pytest.mark.slow
+def test_audit_on_a_running_ray_cluster_by_its_address(tmp_path):
+    """`--address HOST:PORT`: the audit joins a Ray head started here (1 CPU), not a local instance of its own, and
+    finds what the local engine finds. The head is this test's own (ray.cluster_utils.Cluster), shut down whatever
+    happens; every subprocess has a timeout."""
+    from ray.cluster_utils import Cluster
+
+    spec = _write_spec(tmp_path, "  format: instruction\n  train: train.jsonl\n  eval: eval.jsonl\n",
+                       {"train.jsonl": jsonl([row for _, row in PLANTED]), "eval.jsonl": jsonl(EVAL)},
+                       "  - {name: m, hub: org/model, params: 1B}\n")
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False,
+                                                            "object_store_memory": 128 * 1024 * 1024})
+    try:
+        address = cluster.address
+        local, local_rows = _audit(spec)
+        ray, ray_rows = _audit(spec, "--engine", "ray", "--address", address)
+        assert _findings(ray) == _findings(local) and ray_rows == local_rows
+        engine = ray["audit"]["stats"]["engine"]
+        assert engine["name"] == "ray" and engine["rows_on_ray"] > 0
+        assert engine["address"] == address  # it ran on that cluster, not on a local instance of its own
+    finally:
+        cluster.shutdown()

@@ -66,3 +66,54 @@ def test_train_writes_tensorboard_events_with_the_train_loss(tmp_path, demo_mode
     assert "train/loss" in accumulator.Tags()["scalars"]
     losses = accumulator.Scalars("train/loss")
     assert [e.step for e in losses] == [1, 2, 3] and all(e.value > 0 for e in losses)
+
+
+def _wandb_records(path: Path):
+    """The records of a W&B run file (run-<id>.wandb): a 7-byte `:W&B` header, then LevelDB's log format (32 KiB
+    blocks; each chunk a 7-byte header: CRC, length, type 1 whole / 2 first / 3 middle / 4 last) of protobuf
+    Records. wandb has no public reader for it; `wandb sync` is what uploads it."""
+    import struct
+
+    from wandb.proto import wandb_internal_pb2
+
+    data = path.read_bytes()
+    assert data[:4] == b":W&B"
+    position, parts = 7, b""
+    while position + 7 <= len(data):
+        if 32768 - position % 32768 < 7:  # a block's tail too short for a header is padding
+            position += 32768 - position % 32768
+            continue
+        _crc, length, kind = struct.unpack("<IHB", data[position:position + 7])
+        parts += data[position + 7:position + 7 + length]
+        position += 7 + length
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(parts)
+            parts = b""
+            yield record
+
+
+@pytest.mark.slow
+def test_train_with_wandb_and_no_key_writes_an_offline_run_with_the_train_loss(tmp_path, demo_model_dir):
+    import json
+
+    pytest.importorskip("wandb")
+    result = check_project(tracked_project(tmp_path, demo_model_dir, "wandb"))
+    build = render_project(result, tmp_path / "build")
+    build.folder.mkdir()
+    for name, text in build.files.items():
+        (build.folder / name).write_text(text, encoding="utf-8")
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
+           "WANDB_SILENT": "true", "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config")}
+    for name in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR"):
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "train.py", "--output-dir", str(run_dir), "--max-steps", "3"],
+                          cwd=build.folder, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (run_file,) = (run_dir / "wandb").glob("offline-run-*/run-*.wandb")  # offline: nothing left the machine
+    history = [record.history.item for record in _wandb_records(run_file)
+               if record.WhichOneof("record_type") == "history"]
+    losses = [json.loads(item.value_json) for items in history for item in items
+              if (item.key or "/".join(item.nested_key)) == "train/loss"]
+    assert len(losses) == 3 and all(loss > 0 for loss in losses)
