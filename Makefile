@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==2.13.0"
-	$(BIN)/pip install -q -e ".[dev,tracking,mlflow,sweep,ray,review]" --config-settings editable_mode=compat  # a plain .pth: 20 ms less start-up than the import-hook finder
+	$(BIN)/pip install -q -e ".[dev,tracking,mlflow,wandb,sweep,ray,review]" --config-settings editable_mode=compat  # a plain .pth: 20 ms less start-up than the import-hook finder
 	touch $(STAMP)
 	@# Bytecode, as pip writes for a wheel: an editable install under PYTHONDONTWRITEBYTECODE=1 would compile
 	@# ftspec from source on every command (~45 ms of `ftspec check`).
