@@ -4,7 +4,8 @@ eval.py generates only the fine-tuned model and the rungs' rows are appended to 
 
 Anything that could make the saved rows differ from what eval.py would generate means no reuse, and eval.py
 generates every model as before: no measurement or a stale one, a spec edited since the run started, an eval.py
-edited by hand, another prompt format or few-shot k. Where each base model's rows came from is kept in the run
+edited by hand, another prompt format or few-shot k, a latency gated against a base model (the ladder times batches,
+eval.py times single requests). Where each base model's rows came from is kept in the run
 folder (base_sources.json) for `ftspec eval`'s report."""
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def find_reuse(spec: Path, build: Path, run: RunDir) -> Reuse | None:
     if not run.spec_snapshot.is_file() or file_sha256(spec) != file_sha256(run.spec_snapshot):
         return None  # the spec changed since the run started: the build's eval.py may not match it
     loaded = load_spec(spec)
-    if not loaded.resolve(model["path"]).is_dir():
+    if not loaded.resolve(model["path"]).is_dir() or _latency_against_base(loaded):
         return None
     records = stored(loaded.root, model.get("name"))
     if not records:
@@ -58,6 +59,11 @@ def find_reuse(spec: Path, build: Path, run: RunDir) -> Reuse | None:
         return None
     models = {name: EVAL_RUNGS[name] for name in wanted if (match.folder / EVAL_RUNGS[name] / PREDICTIONS).is_file()}
     return Reuse(match, models) if len(models) == len(wanted) else None
+
+
+def _latency_against_base(loaded) -> bool:
+    """A latency gated against the base model needs eval.py's per-request timing of it; the ladder times batches."""
+    return any(m.vs_baseline is not None and m.name.startswith("latency") for m in loaded.spec.metrics)
 
 
 def _same_prompts(match: Stored, build: Path, plan: dict) -> bool:
