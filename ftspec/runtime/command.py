@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ftspec.errors import ExitCode
+from ftspec.errors import ExitCode, FtspecError
 from ftspec.fsutil import file_sha256
 from ftspec.runtime import buildstep
 from ftspec.runtime.launch import ChildResult, node_train_argv, run_child
@@ -205,7 +205,11 @@ def _baseline_reuse(run: Run, view):
     from ftspec.baseline.reuse import SOURCES, find_reuse
 
     (run.run_dir.path / SOURCES).unlink(missing_ok=True)
-    reuse = find_reuse(Path(run.spec_arg), run.build, run.run_dir)
+    try:
+        reuse = find_reuse(Path(run.spec_arg), run.build, run.run_dir)
+    except (OSError, ValueError, FtspecError) as error:  # reuse saves time; it never stops a run's eval
+        view.tell(f"the base model is generated again (its baseline predictions could not be read: {error})", "note")
+        return None
     if reuse is not None:
         view.tell(reuse.note())
     return reuse
