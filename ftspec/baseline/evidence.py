@@ -111,9 +111,3 @@ def plateau_text(measurement: Measurement, rung: Rung) -> str:
     return (f"measured ({measurement.model}, baselines/{measurement.id}): the best rung, {rung.label}, reaches "
             f"{gaps}: prompting has plateaued")
 
-
-def ladder_text(measurement: Measurement) -> str:
-    """The ladder side by side, one rung after another."""
-    parts = [f"{r.label} {'pass' if r.passed else 'miss'} ({', '.join(gate_text(g) for g in r.gates)})"
-             for r in measurement.rungs]
-    return f"ladder for {measurement.model}: " + " · ".join(parts)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ftspec.baseline import ladder
 from ftspec.baseline.keys import data_key, measurement_keys
 from ftspec.baseline.scoring import score_rung
-from ftspec.baseline.store import Stored, new_folder, stored, write_record
+from ftspec.baseline.store import Stored, claim, stored, write_record
 from ftspec.compiler.pipeline import CheckResult, check_project
 from ftspec.errors import UsageError
 from ftspec.fsutil import atomic_write_text
@@ -38,9 +38,29 @@ def measurable_models(result: CheckResult, name: str | None) -> list[tuple[int, 
 
 
 def measure(result: CheckResult, index: int, model: ModelSpec, data: str) -> dict:
+    """Generate and score every rung for one model in a claimed baselines/<id>/ run folder; its status says how
+    it ended (completed, failed, interrupted)."""
+    run, status = claim(result.loaded.root)
+    try:
+        record = _measure(result, index, model, data, run.path)
+    except KeyboardInterrupt:
+        _end(run, status, "interrupted", 130)
+        raise
+    except BaseException:
+        _end(run, status, "failed", 1)
+        raise
+    _end(run, status, "completed", 0)
+    return record
+
+
+def _end(run, status, state: str, returncode: int) -> None:
+    status.move(state, returncode)
+    run.write_status(status)
+
+
+def _measure(result: CheckResult, index: int, model: ModelSpec, data: str, folder: Path) -> dict:
     """Generate and score every rung for one model; the record written as baselines/<id>/baseline.json."""
     loaded = result.loaded
-    folder = new_folder(loaded.root)
     rungs = ladder.rungs_for(result)
     keys = measurement_keys(loaded, model.path, data)
     record = {"id": folder.name, "model": model.name, "keys": keys, "spec": {"name": loaded.spec.name,

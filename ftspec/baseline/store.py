@@ -1,5 +1,7 @@
-"""baselines/<id>/ beside the spec: one folder per measurement of one model, never overwritten.
+"""baselines/<id>/ beside the spec: one folder per measurement of one model, never overwritten. Each is a run
+folder of kind "baseline", claimed and given its status.json by ftspec.runtime.rundir (the one owner of run folders).
 
+    baselines/<id>/status.json             running, then completed or failed (runtime/status.py)
     baselines/<id>/baseline.json           model, keys, and each rung's gates, table and cost
     baselines/<id>/baseline.py             the generation script, prompt_format.json beside it
     baselines/<id>/<rung>/predictions.jsonl, <rung>/scores.json
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ftspec.fsutil import atomic_write_text
-from ftspec.runtime.rundir import RUN_ID, create_run_dir
+from ftspec.runtime.rundir import RUN_ID, RunDir, Runs
+from ftspec.runtime.status import RunStatus
 
 RECORD = "baseline.json"
 FORMAT = 1
@@ -23,8 +26,9 @@ def baselines_root(spec_root: Path) -> Path:
     return spec_root / "baselines"
 
 
-def new_folder(spec_root: Path) -> Path:
-    return create_run_dir(baselines_root(spec_root))
+def claim(spec_root: Path) -> tuple[RunDir, RunStatus]:
+    """A fresh baselines/<id>/, claimed as `Runs` claims any run folder (an exclusive mkdir), status `running`."""
+    return Runs(baselines_root(spec_root)).claim("baseline")
 
 
 def write_record(folder: Path, record: dict) -> None:

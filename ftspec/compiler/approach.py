@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ftspec.compiler.cost import BREAK_EVEN_MONTHS, CostComparison, estimate_training, payback_label
-from ftspec.compiler.plan import Approach, Prerequisite, Reason
+from ftspec.compiler.plan import Approach, LadderGate, LadderRow, Prerequisite, Reason
 from ftspec.data.findings import AuditReport
 from ftspec.spec.load import LoadedSpec
 from ftspec.spec.source import dotted
@@ -23,6 +23,7 @@ class ApproachResult:
     approach: Approach
     reasons: list[Reason] = field(default_factory=list)
     provisional: Approach | None = None  # what the needs point to while nothing is measured (build --force builds it)
+    ladder: list[LadderRow] = field(default_factory=list)  # measured rungs, then declared `tried` scores
 
 
 @dataclass
@@ -98,6 +99,7 @@ def choose_approach(loaded: LoadedSpec, cost: CostComparison | None) -> Approach
 
     cost_says_ft = _cost_reason(loaded, cost, r)
     r.extend(Reason(text=text) for text in evidence.stale)
+    out.ladder = measured_ladder(evidence) + declared_ladder(loaded)
     if evidence.measurements:  # a measurement wins over a declaration
         return _from_measurements(evidence, out, bool(knowledge), cost_says_ft, bool(plateaued))
     declared = [o for o in outcomes if o.approach in (*PROMPT_APPROACHES, "rag") and (o.met or o.missed)]
@@ -152,10 +154,9 @@ def _start_simple(loaded: LoadedSpec, out: ApproachResult, knowledge: bool, beha
 def _from_measurements(evidence, out: ApproachResult, knowledge: bool, cost_says_ft: bool,
                        declared_plateau: bool) -> ApproachResult:
     """The decision from measured rungs: the simplest rung that passes every gate, else the best rung's gaps."""
-    from ftspec.baseline.evidence import best_rung, ladder_text, passing_text, plateau_text
+    from ftspec.baseline.evidence import best_rung, passing_text, plateau_text
 
-    r = out.reasons
-    r.extend(Reason(text=ladder_text(m)) for m in evidence.measurements)
+    r = out.reasons  # the ladder itself is out.ladder: a table in decision.md, explain and check
     passing = [(m, rung) for m, rung in evidence.rungs if rung.passed]
     if passing and not cost_says_ft:
         measurement, rung = passing[0]
@@ -168,6 +169,28 @@ def _from_measurements(evidence, out: ApproachResult, knowledge: bool, cost_says
         r.append(Reason(text=plateau_text(*best_rung(evidence))))
     out.approach = "fine_tuning_and_rag" if knowledge else "fine_tuning"
     return out
+
+
+def measured_ladder(evidence) -> list[LadderRow]:
+    """Every rung of every matching measurement, each gate with its value and CI."""
+    return [LadderRow(rung=rung.name, label=rung.label, source="measured", model=m.model, baseline=m.id,
+                      passed=rung.passed,
+                      gates=[LadderGate(metric=g["label"], slice=g["slice"], value=g["value"], ci=g.get("value_ci"),
+                                        threshold=g["threshold"], passed=g["passed"]) for g in rung.gates])
+            for m, rung in evidence.rungs]
+
+
+def declared_ladder(loaded: LoadedSpec) -> list[LadderRow]:
+    """The `tried` scores that meet or miss a threshold on the whole eval set, as rows of the ladder (no CI)."""
+    bars = {m.name: m.threshold for m in loaded.spec.metrics if m.vs_baseline is None and m.slice == "all"}
+    rows = []
+    for tried in loaded.spec.requirements.tried:
+        gates = [LadderGate(metric=metric, value=score, threshold=str(bars[metric]), passed=bars[metric].passes(score))
+                 for metric, score in tried.scores.items() if metric in bars]
+        if gates:
+            rows.append(LadderRow(rung=tried.approach, label=tried.approach.replace("_", " "), source="declared",
+                                  passed=all(g.passed for g in gates), gates=gates))
+    return rows
 
 
 def _cost_reason(loaded: LoadedSpec, cost: CostComparison | None, r: list[Reason]) -> bool:

@@ -103,7 +103,8 @@ def decide(loaded: LoadedSpec, audit: AuditReport | None) -> Plan:
     dev_split = _dev_split(loaded, rows, plan_reasons if fine_tune else [])
     return Plan(
         project=spec.name,
-        decision=Decision(approach=outcome.approach, reasons=plan_reasons, prerequisites=prerequisites),
+        decision=Decision(approach=outcome.approach, reasons=plan_reasons, prerequisites=prerequisites,
+                          ladder=outcome.ladder),
         method=option.plan_method if fine_tune and option else None,
         adapter=option.plan_adapter if fine_tune and option else None,
         model=info.chosen if info else None,

@@ -39,10 +39,33 @@ class Prerequisite(BaseModel):
     blocking: bool = True  # blocks `ftspec build` unless --force
 
 
+class LadderGate(BaseModel):
+    """One gated metric of one rung: the value, its CI (none for a declared score), pass or fail."""
+    metric: str  # the gate's label (exact_match, bleu, ...)
+    slice: str = "all"
+    value: float | None
+    ci: list[float | None] | None = None  # [low, high]
+    threshold: str
+    passed: bool
+
+
+class LadderRow(BaseModel):
+    """One rung of the prompting ladder as the decision saw it: measured by `ftspec baseline`, or declared in
+    requirements.tried."""
+    rung: str  # zero_shot, few_shot, retrieved_few_shot, rag; a declared row: the tried approach
+    label: str
+    source: Literal["measured", "declared"]
+    model: str | None = None  # the measured model
+    baseline: str | None = None  # baselines/<id>
+    passed: bool
+    gates: list[LadderGate] = Field(default_factory=list)
+
+
 class Decision(BaseModel):
     approach: Approach
     reasons: list[Reason] = Field(default_factory=list)
     prerequisites: list[Prerequisite] = Field(default_factory=list)
+    ladder: list[LadderRow] = Field(default_factory=list)  # the rungs side by side (check --json, decision.md)
     forced: bool = False  # `build --force` overrode an unmet blocking prerequisite
 
     @property

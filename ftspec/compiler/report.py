@@ -35,6 +35,7 @@ def decision_markdown(plan: Plan, audit: AuditReport | None, loaded: LoadedSpec,
                      f"({params_label(plan.model.params)} parameters)")
     lines += ["", f"Spec: `{loaded.path}` (sha256 {loaded.sha256[:12]})", "", "## Why", ""]
     lines += [f"- {r.text}" + (f" — `{r.location}` ({r.spec_path})" if r.location else "") for r in d.reasons]
+    lines += _ladder(d)
     lines += ["", "## Prerequisites", "", "| prerequisite | met | blocking | how to meet it |", "|---|---|---|---|"]
     for p in d.prerequisites:
         lines.append(f"| {p.name} | {'yes' if p.met else 'NO'} | {'yes' if p.blocking else 'no'} | {p.hint or ''} |")
@@ -46,6 +47,47 @@ def decision_markdown(plan: Plan, audit: AuditReport | None, loaded: LoadedSpec,
     lines += _memory(plan) + _methods(plan) + _settings(plan) + (_dry_run(plan, loaded) if dry_run else []) + \
         _cost(plan) + _audit(audit)
     return "\n".join(lines) + "\n"
+
+
+def ladder_columns(decision) -> list[tuple[str, str, str]]:
+    """One column per gated metric, (metric, slice, threshold), in the order the rungs name them."""
+    return list(dict.fromkeys((g.metric, g.slice, g.threshold) for row in decision.ladder for g in row.gates))
+
+
+def ladder_header(column: tuple[str, str, str]) -> str:
+    metric, where, threshold = column
+    return metric + ("" if where == "all" else f" on {where}") + f" {threshold}"
+
+
+def ladder_cell(row, column: tuple[str, str, str]) -> str:
+    """value [CI low, CI high] and pass/miss; a declared score has no CI; empty where the rung lacks the metric."""
+    gate = next((g for g in row.gates if (g.metric, g.slice, g.threshold) == column), None)
+    if gate is None:
+        return ""
+    interval = f" [{_number(gate.ci[0])}, {_number(gate.ci[1])}]" if gate.ci else ""
+    return f"{_number(gate.value)}{interval} {'pass' if gate.passed else 'miss'}"
+
+
+def ladder_source(row) -> str:
+    return f"measured ({row.model}, baselines/{row.baseline})" if row.source == "measured" else "declared"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value + 0.0:.4g}"
+
+
+def _ladder(decision) -> list[str]:
+    """The ladder side by side: one row per rung, one column per gated metric."""
+    if not decision.ladder:
+        return []
+    columns = ladder_columns(decision)
+    lines = ["", "## Ladder", "", "| rung | source | " + " | ".join(ladder_header(c) for c in columns) + " | verdict |",
+             "|---|---|" + "---|" * len(columns) + "---|"]
+    for row in decision.ladder:
+        cells = [row.label, ladder_source(row), *(ladder_cell(row, c) for c in columns),
+                 "pass" if row.passed else "miss"]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return lines
 
 
 def _dry_run(plan: Plan, loaded: LoadedSpec) -> list[str]:

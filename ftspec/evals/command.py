@@ -44,10 +44,15 @@ def evaluate_run(loaded, run_dir: Path):
                                       "confidence": spec.evaluation.confidence, "seed": spec.training.seed})
     if human is not None:
         report["human"] = human
+    from ftspec.baseline.reuse import base_sources
     from ftspec.evals.reward_curve import reward_summary
 
     if log.reward:  # online RL (grpo): the curve of the mean reward
         report["reward_curve"] = reward_summary(log)
+
+    sources = base_sources(run_dir, predictions.rows)
+    if sources:  # where each base model's rows came from: a baseline measurement, or this run's eval.py
+        report["base_sources"] = sources
     return report, log, scorer
 
 

@@ -92,6 +92,7 @@ def report_markdown(report: dict) -> str:
     lines = [f"## ftspec eval: {report['spec']['name']} {'✅ pass' if ok else '❌ fail'}", "",
              f"Run `{report['run_id']}` · {counts['passed']} of {counts['gates']} gates passed · "
              f"{boot['confidence']:.0%} bootstrap CI over {boot['samples']} resamples", ""]
+    lines += _sources_markdown(report.get("base_sources") or {})
     if report["gates"]:
         lines += ["| | metric | slice | value | CI | threshold | baseline | margin (CI) | n | wrong | invalid "
                   "| failed |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -119,6 +120,13 @@ def report_markdown(report: dict) -> str:
     lines += _models_markdown(report["models"])
     regression = report.get("regression")  # `eval --against` (ftspec.versions.gates)
     return "\n".join(lines) + "\n" + ("\n" + regression_markdown(regression) if regression else "")
+
+
+def _sources_markdown(sources: dict) -> list[str]:
+    """Where the base model's rows came from (ftspec.baseline.reuse): a baseline measurement, or this run."""
+    if not sources:
+        return []
+    return ["Base models: " + "; ".join(f"`{name}` {_cell(where)}" for name, where in sources.items()), ""]
 
 
 def regression_markdown(section: dict) -> str:

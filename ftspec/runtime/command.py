@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ftspec.errors import ExitCode
+from ftspec.errors import ExitCode, FtspecError
 from ftspec.fsutil import file_sha256
 from ftspec.runtime import buildstep
 from ftspec.runtime.launch import ChildResult, node_train_argv, run_child
@@ -176,16 +176,43 @@ def _execute(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
         run.status.stage = "eval"
         run.save()
     if not skip_eval:
+        reuse = None if rag else _baseline_reuse(run, view)
         view.start_eval()
         script = RAG_SCRIPT if rag else "eval.py"
-        result = _launch(run, "eval", buildstep.script_argv(run.build, script,
-                                                            ["--output-dir", str(run.run_dir.path)]), view)
+        args = ["--output-dir", str(run.run_dir.path)]
+        if reuse is not None:  # the base model's rows come from the baseline measurement: generate the rest
+            from ftspec.baseline.reuse import generated_models
+
+            args += ["--models", ",".join(generated_models(run.build, reuse))]
+        result = _launch(run, "eval", buildstep.script_argv(run.build, script, args), view)
         if result.signal is not None or result.returncode != 0:
             return _stopped(run, "eval", result)
+        if reuse is not None:
+            from ftspec.baseline.reuse import append_rows
+
+            append_rows(run.run_dir, reuse)
+            with open(run.log("eval"), "a", encoding="utf-8") as log:
+                log.write(reuse.note() + "\n")
     run.status.move("completed", 0)
     run.status.eval_skipped = skip_eval
     run.save()
     return RunOutcome(run, int(ExitCode.OK), skip_eval=skip_eval)
+
+
+def _baseline_reuse(run: Run, view):
+    """The baseline measurement whose rungs stand in for eval.py's base models (ftspec.baseline.reuse), or None;
+    any earlier attempt's record of reuse is dropped first, so the report never names rows this eval did not use."""
+    from ftspec.baseline.reuse import SOURCES, find_reuse
+
+    (run.run_dir.path / SOURCES).unlink(missing_ok=True)
+    try:
+        reuse = find_reuse(Path(run.spec_arg), run.build, run.run_dir)
+    except (OSError, ValueError, FtspecError) as error:  # reuse saves time; it never stops a run's eval
+        view.tell(f"the base model is generated again (its baseline predictions could not be read: {error})", "note")
+        return None
+    if reuse is not None:
+        view.tell(reuse.note())
+    return reuse
 
 
 def _launch(run: Run, stage: str, argv: list[str], view) -> ChildResult:

@@ -25,6 +25,9 @@ def render_decision(plan: Plan, full: bool = False):
         parts.append(Text(f"  - {r.text}" + (f"  ({r.location})" if r.location else "")))
     if len(d.reasons) > len(reasons):
         parts.append(Text(f"  ... {len(d.reasons) - len(reasons)} more: `ftspec explain SPEC`", style="dim"))
+    if d.ladder:
+        parts += [Text("  the ladder (measured by `ftspec baseline`, or declared in requirements.tried):"),
+                  _ladder_table(d)]
     for p in d.prerequisites:
         if not p.met:
             style = "red" if p.blocking else "yellow"
@@ -34,6 +37,19 @@ def render_decision(plan: Plan, full: bool = False):
     if full and plan.candidates:
         parts.append(_methods_table(plan))
     return Group(*parts)
+
+
+def _ladder_table(decision) -> Table:
+    """The prompting ladder side by side: a row per rung (measured or declared), a column per gated metric."""
+    from ftspec.compiler.report import ladder_cell, ladder_columns, ladder_header, ladder_source
+
+    columns = ladder_columns(decision)
+    table = Table("rung", "source", *(ladder_header(c) for c in columns), "verdict", box=None, padding=(0, 2, 0, 2))
+    for row in decision.ladder:
+        verdict = Text("pass", style="green") if row.passed else Text("miss", style="red")
+        table.add_row(Text(row.label), Text(ladder_source(row)), *(Text(ladder_cell(row, c)) for c in columns),
+                      verdict)
+    return table
 
 
 def _methods_table(plan: Plan) -> Table:

@@ -33,6 +33,8 @@ def show_eval(report: dict, paths: dict[str, Path]) -> None:
     counts = report["counts"]
     out.print(f"[bold]{report['spec']['name']}[/]  run {report['run_id']}  "
               f"{counts['passed']} of {counts['gates']} gates passed")
+    for name, where in (report.get("base_sources") or {}).items():  # a baseline's rows, or this run's
+        out.print(Text(f"{name}: {where}", style="dim"))
     if report["gates"]:
         out.print(gate_table(report))
     for g in report["gates"]:

@@ -35,3 +35,15 @@ def test_nothing_measured_keeps_check_light(tmp_path: Path):
     shutil.copytree(SPECS / "support-faq", project, ignore=shutil.ignore_patterns("build", "runs", "baselines"))
     evidence = read_evidence(load_spec(project / "project.yaml"))
     assert evidence.measurements == [] and evidence.stale == []
+
+
+def test_a_measurement_is_a_run_folder_of_kind_baseline(tmp_path: Path):
+    """baselines/<id>/ is claimed by the run-folder owner: an exclusive mkdir and a status.json of kind baseline."""
+    from ftspec.baseline.store import claim
+    from ftspec.runtime.rundir import Runs
+
+    first, second = claim(tmp_path)[0], claim(tmp_path)[0]
+    assert first.path.parent == second.path.parent == tmp_path / "baselines" and first.id != second.id
+    listed = Runs.for_spec(tmp_path / "project.yaml", "baselines").list("baseline")
+    assert [run.id for run, _ in listed] == [first.id, second.id]  # oldest first
+    assert all(status.state == "running" for _, status in listed)
