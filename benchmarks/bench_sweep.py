@@ -7,7 +7,8 @@ pruning) and splits each trial's wall time, from Optuna's own record and the tri
   training: from `start` to `end` (the dev evaluations included);
   after training: from `end` to the trial's completion in the study (saving the model, process exit, reading the
                   log, the overfitting check, the study's bookkeeping).
-The goal: launch + after training <= 5 s a trial on 2 cores. Also the sweep command's own start (check, build).
+The goal: launch + after training <= 5 s a trial on 2 cores. Also the sweep command's own start (check, build,
+and the fork server's imports, once for all trials; FTSPEC_FORK_SERVER=0 measures trials started cold).
 
 Usage: python benchmarks/bench_sweep.py [--trials 3] [--max-steps 4]
 """

@@ -118,6 +118,7 @@ def test_grid_then_tpe_killed_resumed_applied_run_and_gated(tmp_path, demo_model
         assert start["num_train_rows"] + start["num_dev_rows"] == ROWS["train"] and start["num_dev_rows"] > 0
         assert not (trial_dir / "predictions.jsonl").exists()
         assert json.loads((trial_dir / "status.json").read_text())["kind"] == "trial"
+        assert "(forked)" in (trial_dir / "logs" / "train.log").read_text()  # from the fork server: no imports
     page = (folder / "sweep.html").read_text()
     assert page.count("<circle") >= 1 and "<polyline" in page and "Dev loss of the best trials" in page
 
