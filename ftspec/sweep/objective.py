@@ -12,10 +12,11 @@ from ftspec.runtime.rundir import RunDir
 DEV_SLICE = "dev"
 
 
-def predict_dev(build: Path, run_dir: RunDir, on_start) -> int:
+def predict_dev(build: Path, run_dir: RunDir, on_start, launch=run_child) -> int:
+    """`launch` is run_child, or a fork server's run (the libraries imported once for every trial)."""
     argv = buildstep.script_argv(build, "eval.py", ["--output-dir", str(run_dir.path), "--dev",
                                                     "--models", "finetuned"])
-    return run_child(argv, cwd=build, log_path=run_dir.log("eval"), on_start=on_start).returncode
+    return launch(argv, cwd=build, log_path=run_dir.log("eval"), on_start=on_start).returncode
 
 
 def dev_metric(loaded, run_dir: RunDir, name: str) -> float | None:

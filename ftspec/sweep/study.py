@@ -299,7 +299,7 @@ def _run_trial(study, trial, settings: dict, folder: Path, build: Path, loaded, 
     if child.returncode == 0 and sweep.objective != "eval_loss":
         from ftspec.sweep.objective import dev_metric, predict_dev
 
-        code = predict_dev(build, run_dir, watch.started)
+        code = predict_dev(build, run_dir, watch.started, launch)
         objective = dev_metric(loaded, run_dir, sweep.objective) if code == 0 else None
         if code != 0:
             child.returncode = code

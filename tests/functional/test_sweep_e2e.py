@@ -163,6 +163,7 @@ def test_a_metric_objective_predicts_the_dev_split_and_never_the_eval_set(tmp_pa
         start = json.loads((trial_dir / "train_log.jsonl").read_text().splitlines()[0])
         assert len(predicted) == start["num_dev_rows"] > 0  # every dev row, nothing else
         assert {(p["model"], p["slice"]) for p in predicted} == {("finetuned", "dev")}
+        assert all("(forked)" in (trial_dir / "logs" / f"{script}.log").read_text() for script in ("train", "eval"))
         prompts = {p["prompt"] for p in predicted}
         assert all(any(source in prompt for source in train) for prompt in prompts)
         assert not any(source in prompt for prompt in prompts for source in held_out)
