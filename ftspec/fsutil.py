@@ -1,7 +1,9 @@
-"""Atomic file writes: a temp file in the same folder, then os.replace, so a crash never leaves half a file."""
+"""Atomic file writes: a temp file in the same folder, then os.replace, so a crash never leaves half a file; and
+the small file readers every stage shares."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -33,6 +35,15 @@ def swap_in_folder(staging: Path, target: Path) -> None:
     os.replace(staging, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+
+
+def read_json_object(path: Path) -> dict:
+    """A file's JSON object; {} when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def file_sha256(path: Path) -> str | None:

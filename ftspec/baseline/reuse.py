@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ftspec.baseline.keys import measurement_keys
 from ftspec.baseline.store import Stored, stored
-from ftspec.fsutil import atomic_write_text, file_sha256
+from ftspec.fsutil import atomic_write_text, file_sha256, read_json_object
 from ftspec.runtime.rundir import PREDICTIONS, RunDir
 
 EVAL_RUNGS = {"base_zero_shot": "zero_shot", "base_few_shot": "few_shot"}  # eval.py's model -> the ladder's rung
@@ -39,7 +39,7 @@ def find_reuse(spec: Path, build: Path, run: RunDir) -> Reuse | None:
     from ftspec.runtime.buildstep import edited_files
     from ftspec.spec.load import load_spec
 
-    plan = _read_json(build / "decision.json").get("plan") or {}
+    plan = read_json_object(build / "decision.json").get("plan") or {}
     model = plan.get("model") or {}
     wanted = [str(b.get("name")) for b in (plan.get("evaluation") or {}).get("baselines") or []
               if b.get("name") in EVAL_RUNGS]
@@ -78,7 +78,7 @@ def _same_prompts(match: Stored, build: Path, plan: dict) -> bool:
 
 def generated_models(build: Path, reuse: Reuse) -> list[str]:
     """eval.py's `--models`: every model it knows except those the measurement stands in for."""
-    plan = _read_json(build / "decision.json").get("plan") or {}
+    plan = read_json_object(build / "decision.json").get("plan") or {}
     names = ["finetuned", *(str(b.get("name")) for b in (plan.get("evaluation") or {}).get("baselines") or [])]
     return [name for name in names if name not in reuse.models]
 
@@ -97,7 +97,7 @@ def append_rows(run: RunDir, reuse: Reuse) -> None:
 
 def base_sources(run_dir: Path, rows: list[dict]) -> dict[str, str]:
     """For the report: where each base model's rows came from ("from baseline <id>" or "generated in this run")."""
-    recorded = _read_json(Path(run_dir) / SOURCES)
+    recorded = read_json_object(Path(run_dir) / SOURCES)
     found = {}
     for name in dict.fromkeys(row.get("model") for row in rows):
         if isinstance(name, str) and name.startswith("base_"):
@@ -106,10 +106,3 @@ def base_sources(run_dir: Path, rows: list[dict]) -> dict[str, str]:
                            else "generated in this run")
     return found
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from ftspec.evals.gates import fmt
+from ftspec.fsutil import read_json_object
 from ftspec.runtime.rundir import REPORT_JSON, RunDir
-from ftspec.versions.registry import read_json_object
 
 
 def _yaml_value(value) -> str:

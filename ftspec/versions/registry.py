@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ftspec.errors import ExitCode, UsageError
+from ftspec.fsutil import read_json_object
 from ftspec.runtime.rundir import REPORT_JSON, RunDir
 
 REGISTRY = "models.json"
@@ -68,15 +69,6 @@ def weights_hashes(model_dir: Path) -> dict:
     each = {str(p.relative_to(model_dir)): file_sha256(p) for p in files}
     combined = hashlib.sha256(json.dumps(each, sort_keys=True).encode()).hexdigest() if each else None
     return {"sha256": combined, "files": each}
-
-
-def read_json_object(path: Path) -> dict:
-    """A run file's JSON object; {} when it is missing, unreadable or not an object."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def run_record(run: RunDir, forced: bool) -> dict:
