@@ -34,7 +34,7 @@ def run_child(argv: list[str], cwd: Path, log_path: Path, on_tick: Callable[[], 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     received: list[int] = []
     with open(log_path, "ab") as log:
-        log.write(f"\n=== ftspec {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv)}\n".encode())
+        log.write(log_header(argv))
         log.flush()
         with _forwarding_signals(received):
             proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -43,6 +43,11 @@ def run_child(argv: list[str], cwd: Path, log_path: Path, on_tick: Callable[[], 
             on_start(proc.pid)
             returncode = _watch(proc, received, on_tick, grace)
     return ChildResult(returncode, received[0] if received else None)
+
+
+def log_header(argv: list[str], how: str = "") -> bytes:
+    """The line that opens each launch in a script's log: when, what, and how it was started."""
+    return f"\n=== ftspec {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv)}{how}\n".encode()
 
 
 def _watch(proc: subprocess.Popen, received: list[int], on_tick: Callable[[], None], grace: float) -> int:

@@ -15,11 +15,17 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ftspec.runtime.launch import GRACE_SECONDS, ChildResult, _die_with_parent, _forwarding_signals, _watch
+from ftspec.runtime.launch import (
+    GRACE_SECONDS,
+    ChildResult,
+    _die_with_parent,
+    _forwarding_signals,
+    _watch,
+    log_header,
+)
 
 PRELOAD = ("torch", "datasets", "transformers", "trl", "peft")
 READY_TIMEOUT = 300.0  # seconds for the server's imports; past it the caller launches the usual way
@@ -135,7 +141,7 @@ class ForkServer:
         """As `launch.run_child` for `python SCRIPT ARGS` (argv[0] is this interpreter), in a forked child."""
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
-            log.write(f"\n=== ftspec {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(argv)} (forked)\n".encode())
+            log.write(log_header(argv, " (forked)"))
         received: list[int] = []
         with _forwarding_signals(received):
             pid = self._spawn(argv[1:], cwd, log_path)
