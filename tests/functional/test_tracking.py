@@ -45,20 +45,27 @@ def test_no_tracker_no_prerequisite(tmp_path, demo_model_dir):
     assert "tracking" not in {p.name for p in plan.decision.prerequisites}
 
 
-@pytest.mark.slow
-def test_train_writes_tensorboard_events_with_the_train_loss(tmp_path, demo_model_dir):
-    from tensorboard.backend.event_processing import event_accumulator
 
-    result = check_project(tracked_project(tmp_path, demo_model_dir, "tensorboard"))
-    build = render_project(result, tmp_path / "build")
+def train_three_steps(tmp_path: Path, model: Path, tracker: str, unset: tuple[str, ...] = (), **env: str) -> Path:
+    """Check and build a project tracked by `tracker`, run its train.py for 3 steps; the run folder."""
+    build = render_project(check_project(tracked_project(tmp_path, model, tracker)), tmp_path / "build")
     build.folder.mkdir()
     for name, text in build.files.items():
         (build.folder / name).write_text(text, encoding="utf-8")
     run_dir = tmp_path / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1", **env}
+    for name in unset:
+        env.pop(name, None)
     done = subprocess.run([sys.executable, "train.py", "--output-dir", str(run_dir), "--max-steps", "3"],
                           cwd=build.folder, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return run_dir
+
+@pytest.mark.slow
+def test_train_writes_tensorboard_events_with_the_train_loss(tmp_path, demo_model_dir):
+    from tensorboard.backend.event_processing import event_accumulator
+
+    run_dir = train_three_steps(tmp_path, demo_model_dir, "tensorboard")
     events = sorted((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
     assert events, sorted(str(p) for p in run_dir.rglob("*"))
     accumulator = event_accumulator.EventAccumulator(str(events[0].parent))
@@ -98,19 +105,8 @@ def test_train_with_wandb_and_no_key_writes_an_offline_run_with_the_train_loss(t
     import json
 
     pytest.importorskip("wandb")
-    result = check_project(tracked_project(tmp_path, demo_model_dir, "wandb"))
-    build = render_project(result, tmp_path / "build")
-    build.folder.mkdir()
-    for name, text in build.files.items():
-        (build.folder / name).write_text(text, encoding="utf-8")
-    run_dir = tmp_path / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
-           "WANDB_SILENT": "true", "WANDB_CONFIG_DIR": str(tmp_path / "wandb-config")}
-    for name in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR"):
-        env.pop(name, None)
-    done = subprocess.run([sys.executable, "train.py", "--output-dir", str(run_dir), "--max-steps", "3"],
-                          cwd=build.folder, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_dir = train_three_steps(tmp_path, demo_model_dir, "wandb", unset=("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR"),
+                                WANDB_SILENT="true", WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"))
     (run_file,) = (run_dir / "wandb").glob("offline-run-*/run-*.wandb")  # offline: nothing left the machine
     history = [record.history.item for record in _wandb_records(run_file)
                if record.WhichOneof("record_type") == "history"]
