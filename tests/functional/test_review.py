@@ -51,6 +51,13 @@ def _annotation(who: int, answers: dict) -> dict:
     return {"id": who, "completed_by": who, "result": result, "was_cancelled": False, "ground_truth": False}
 
 
+def _varied_rating(task: dict, who: int) -> dict:
+    """Annotator `who`'s answer to a rating task: accuracy 1-5 and tone pass/fail, varying by row and annotator (the
+    annotators agree in pairs), so agreement is neither perfect nor absent."""
+    n = int(task["data"]["row"].rsplit("-", 1)[1])
+    return {"accuracy": 1 + (n + who // 2) % 5, "tone": "pass" if (n + who) % 4 else "fail"}
+
+
 def _label_studio_export(tasks: list[dict], answer) -> list[dict]:
     """Label Studio's JSON export format: each task with its id, data and annotations (one per annotator)."""
     return [{"id": i + 1, "data": task["data"], "annotations": [_annotation(who, answer(task, who)) for who in (1, 2)]}
@@ -91,26 +98,22 @@ def test_a_label_studio_export_is_imported_gated_and_its_agreement_is_the_librar
     _export(spec, tmp_path / "out", run=RUN_A)  # run A's exact_match varies from row to row
     tasks = json.loads((tmp_path / "out" / "rating_tasks.json").read_text())
 
-    def answer(task, who):
-        n = int(task["data"]["row"].rsplit("-", 1)[1])
-        return {"accuracy": 1 + (n + who // 2) % 5, "tone": "pass" if (n + who) % 4 else "fail"}
-
     exported = tmp_path / "label_studio_export.json"
-    exported.write_text(json.dumps(_label_studio_export(tasks, answer)))
+    exported.write_text(json.dumps(_label_studio_export(tasks, _varied_rating)))
     result = invoke(["review", "import", exported, "--spec", spec, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["ratings"] == 12 * 2 * 2
     result = invoke(["eval", spec, "--run", RUN_A, "--json"])
     report = json.loads((tmp_path / "runs" / RUN_A / "report.json").read_text())
     gates = {g["label"]: g for g in report["gates"]}
-    accuracy = [[answer(t, who)["accuracy"] for t in tasks] for who in (1, 2)]
+    accuracy = [[_varied_rating(t, who)["accuracy"] for t in tasks] for who in (1, 2)]
     in_all = [i for i, t in enumerate(tasks) if t["data"]["slice"] == "all"]  # the gate's slice
     assert gates["human_rating(accuracy)"]["value"] == pytest.approx(np.mean([row[i] for row in accuracy
                                                                               for i in in_all]))
     assert gates["human_rating(accuracy)"]["problems"] == []  # unreviewed rows are no missing rows
     expected = krippendorff.alpha(reliability_data=np.array(accuracy, float), level_of_measurement="ordinal")
     assert report["human"]["agreement"]["accuracy"]["alpha"] == pytest.approx(expected)
-    tone = [[float(answer(t, who)["tone"] == "pass") for t in tasks] for who in (1, 2)]
+    tone = [[float(_varied_rating(t, who)["tone"] == "pass") for t in tasks] for who in (1, 2)]
     expected = krippendorff.alpha(reliability_data=np.array(tone), level_of_measurement="nominal")
     assert report["human"]["agreement"]["tone"]["alpha"] == pytest.approx(expected)
     [pair] = [c for c in report["human"]["correlation"] if c["human"] == "human_rating(accuracy)"]
@@ -200,12 +203,8 @@ def test_report_md_and_html_show_the_human_section(tmp_path):
     _export(spec, tmp_path / "out", run=RUN_A)
     tasks = json.loads((tmp_path / "out" / "rating_tasks.json").read_text())
 
-    def answer(task, who):
-        n = int(task["data"]["row"].rsplit("-", 1)[1])
-        return {"accuracy": 1 + (n + who // 2) % 5, "tone": "pass" if (n + who) % 4 else "fail"}
-
     exported = tmp_path / "label_studio_export.json"
-    exported.write_text(json.dumps(_label_studio_export(tasks, answer)))
+    exported.write_text(json.dumps(_label_studio_export(tasks, _varied_rating)))
     assert invoke(["review", "import", exported, "--spec", spec]).exit_code == 0
     invoke(["eval", spec, "--run", RUN_A])
     run_dir = tmp_path / "runs" / RUN_A
