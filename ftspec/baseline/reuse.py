@@ -11,7 +11,7 @@ folder (base_sources.json) for `ftspec eval`'s report."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ftspec.baseline.keys import measurement_keys
@@ -29,6 +29,7 @@ PROMPT_FORMAT = "prompt_format.json"
 class Reuse:
     baseline: Stored
     models: dict[str, str]  # eval.py's model name -> the rung whose predictions stand in for it
+    generated: list[str] = field(default_factory=lambda: ["finetuned"])  # eval.py's `--models`: all the others
 
     def note(self) -> str:
         return f"{', '.join(self.models)}: predictions from baseline {self.baseline.id}, not regenerated"
@@ -41,8 +42,8 @@ def find_reuse(spec: Path, build: Path, run: RunDir) -> Reuse | None:
 
     plan = read_json_object(build / "decision.json").get("plan") or {}
     model = plan.get("model") or {}
-    wanted = [str(b.get("name")) for b in (plan.get("evaluation") or {}).get("baselines") or []
-              if b.get("name") in EVAL_RUNGS]
+    baselines = [str(b.get("name")) for b in (plan.get("evaluation") or {}).get("baselines") or []]
+    wanted = [name for name in baselines if name in EVAL_RUNGS]
     if not wanted or not model.get("path") or EVAL_SCRIPT in edited_files(build):
         return None
     if not run.spec_snapshot.is_file() or file_sha256(spec) != file_sha256(run.spec_snapshot):
@@ -58,7 +59,8 @@ def find_reuse(spec: Path, build: Path, run: RunDir) -> Reuse | None:
     if match is None or not _same_prompts(match, build, plan):
         return None
     models = {name: EVAL_RUNGS[name] for name in wanted if (match.folder / EVAL_RUNGS[name] / PREDICTIONS).is_file()}
-    return Reuse(match, models) if len(models) == len(wanted) else None
+    generated = [name for name in ("finetuned", *baselines) if name not in models]
+    return Reuse(match, models, generated) if len(models) == len(wanted) else None
 
 
 def _latency_against_base(loaded) -> bool:
@@ -74,13 +76,6 @@ def _same_prompts(match: Stored, build: Path, plan: dict) -> bool:
     shots = [b.get("k", 3) for b in plan["evaluation"]["baselines"] if b.get("name") == "base_few_shot"]
     return (file_sha256(fmt) == file_sha256(build / PROMPT_FORMAT)
             and (not shots or match.record.get("few_shot_k") == shots[0]))
-
-
-def generated_models(build: Path, reuse: Reuse) -> list[str]:
-    """eval.py's `--models`: every model it knows except those the measurement stands in for."""
-    plan = read_json_object(build / "decision.json").get("plan") or {}
-    names = ["finetuned", *(str(b.get("name")) for b in (plan.get("evaluation") or {}).get("baselines") or [])]
-    return [name for name in names if name not in reuse.models]
 
 
 def append_rows(run: RunDir, reuse: Reuse) -> None:

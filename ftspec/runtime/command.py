@@ -181,9 +181,7 @@ def _execute(run: Run, view: RunObserver, skip_eval: bool) -> RunOutcome:
         script = RAG_SCRIPT if rag else "eval.py"
         args = ["--output-dir", str(run.run_dir.path)]
         if reuse is not None:  # the base model's rows come from the baseline measurement: generate the rest
-            from ftspec.baseline.reuse import generated_models
-
-            args += ["--models", ",".join(generated_models(run.build, reuse))]
+            args += ["--models", ",".join(reuse.generated)]
         result = _launch(run, "eval", buildstep.script_argv(run.build, script, args), view)
         if result.signal is not None or result.returncode != 0:
             return _stopped(run, "eval", result)
